@@ -1,0 +1,94 @@
+"""Evidence selection: the sentences and list items that answer the question.
+
+Units were embedded at ingest, so this costs one dot product per unit of the few
+retrieved passages. A list is quoted with the sentence that introduces it: whole when the
+question asks for the list, or just the items that stand out ("...the police?").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel
+
+from assistant.lexical import BM25, tokens
+from assistant.models import Unit
+from assistant.retrieve import Candidate
+
+
+class Evidence(BaseModel):
+    unit: Unit
+    notice_id: str
+    section: str
+    passage_id: str
+    score: float
+    similarity: float
+
+
+class Selection(BaseModel):
+    quotes: list[Evidence]
+    best_similarity: float = 0.0
+    best_overlap: float = 0.0
+
+
+class EvidenceSelector:
+    def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20) -> None:
+        self.max_quotes = max_quotes
+        self.margin = margin
+        self.list_cap = list_cap
+
+    def overlap(self, q_terms: set[str], text: str, bm25: BM25) -> float:
+        """Share of the question's idf weight found in the text."""
+        if not q_terms:
+            return 0.0
+        have = set(tokens(text))
+        total = sum(bm25.idf(t) for t in q_terms)
+        return sum(bm25.idf(t) for t in q_terms & have) / total if total else 0.0
+
+    def run(self, question: str, qvec: np.ndarray, cands: list[Candidate], bm25: BM25,
+            pieces: dict[str, list[Candidate]] | None = None) -> Selection:  # fmt: skip
+        q_terms = set(tokens(question))
+        scored: list[Evidence] = []
+        overlaps: list[float] = []
+        for rank, c in enumerate(cands):
+            if not c.units:
+                continue
+            sims = np.asarray(c.unit_vecs, dtype=np.float32) @ qvec
+            for u, sim in zip(c.units, sims):
+                ov = self.overlap(q_terms, u.text, bm25)
+                overlaps.append(ov)
+                score = float(sim) + 0.25 * ov + 0.1 * (c.dense or 0.0) - 0.01 * rank
+                scored.append(Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id,
+                                       score=score, similarity=float(sim)))  # fmt: skip
+        if not scored:
+            return Selection(quotes=[])
+        scored.sort(key=lambda e: -e.score)
+        best = scored[0]
+        sel = Selection(quotes=[], best_similarity=max(e.similarity for e in scored), best_overlap=max(overlaps))
+        home = next(c for c in cands if c.passage_id == best.passage_id)
+        if home.kind == "list":
+            sel.quotes = self._from_list(best, home, scored, (pieces or {}).get(best.passage_id, [home]))
+        else:
+            sel.quotes = [e for e in scored if e.score >= best.score - self.margin][: min(3, self.max_quotes)]
+        return sel
+
+    def _from_list(self, best: Evidence, home: Candidate, scored: list[Evidence], pieces: list[Candidate]) -> list[Evidence]:
+        """The intro plus the whole list, or plus the items that stand out from the rest."""
+        by_unit = {(e.passage_id, e.unit.start): e for e in scored}
+        members: list[Evidence] = []
+        for c in pieces:
+            for u in c.units:
+                e = by_unit.get((c.passage_id, u.start)) or Evidence(
+                    unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id, score=-1.0, similarity=0.0
+                )
+                members.append(e)
+        intro = [e for e in members if e.unit.kind == "intro"]
+        items = [e for e in members if e.unit.kind != "intro"]
+        if not items:
+            return [best]
+        item_scores = sorted((e.score for e in items if e.score > -1), reverse=True)
+        if best.unit.kind != "intro" and len(item_scores) >= 3:
+            median = float(np.median(item_scores))
+            if best.score - median > 0.15:
+                keep = [e for e in items if e.score >= best.score - 0.1][: self.max_quotes]
+                return intro + keep
+        return intro + items[: self.list_cap]

@@ -1,0 +1,129 @@
+"""``Assistant``: question in, ``Answer`` out. Wires the stages; holds no logic of its own."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.compose import compose
+from assistant.embedder import Embedder, shared_embedder
+from assistant.evidence import EvidenceSelector
+from assistant.guard import check
+from assistant.models import Answer, Retrieved
+from assistant.resources import reply
+from assistant.retrieve import Candidate, HybridRetriever
+from assistant.route import Router
+from assistant.settings import Settings, get_settings
+from assistant.store import IndexMissing, NoticeStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def user_turns(history: Sequence[Any]) -> list[str]:
+    """The resident's earlier questions, from Gradio messages or (user, bot) pairs."""
+    out = []
+    for turn in history or ():
+        if isinstance(turn, dict):
+            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
+                out.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            out.append(turn[0])
+    return out
+
+
+class Assistant:
+    """``Assistant(index_dir=...)`` overrides settings; the model loads once, on first use."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, **overrides: Any) -> None:
+        base = settings or get_settings()
+        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.embedder = embedder or shared_embedder()
+        self.store = NoticeStore(self.settings)
+        self.router = Router(self.embedder)
+        self.retriever = HybridRetriever(self.settings, self.store)
+        self.selector = EvidenceSelector(max_quotes=self.settings.max_quotes)
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if not self._ready:
+                self.embedder.warm_up()
+                self.router.warm_up()
+                self.retriever.warm_up()
+                self._ready = True
+
+    @property
+    def notices(self):  # noqa: ANN201
+        self.warm_up()
+        return self.retriever.notices
+
+    def ask(self, question: str, history: Sequence[Any] = (), notice: str | None = None) -> Answer:
+        t0 = time.perf_counter()
+        answer = self._ask(question, history, notice)
+        answer.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
+        answer.notice = notice
+        return answer
+
+    def _ask(self, question: str, history: Sequence[Any], notice: str | None) -> Answer:
+        checked = check(question, self.settings.max_question_chars)
+        if checked.refusal:
+            return Answer(route="out_of_scope", text=checked.refusal)
+        try:
+            self.warm_up()
+        except IndexMissing:
+            return Answer(route="unanswerable", text=reply("no_index"))
+        except StoreUnavailable:
+            log.warning("notice index unavailable")
+            return Answer(route="unanswerable", text=reply("store_down"))
+        if notice is not None and notice not in self.retriever.notices:
+            return Answer(route="unanswerable", text=f"There is no notice with the id “{notice}”.")
+
+        q = checked.question
+        qvec = self.embedder.embed_query(q)
+        decision = self.router.run(q, qvec)
+        if decision.route == "out_of_scope":
+            return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
+
+        # A follow-up ("what about the police?") is retrieved together with the question before.
+        query, rvec = q, qvec
+        earlier = user_turns(history)
+        if earlier and self.router.is_follow_up(q):
+            query = f"{earlier[-1]} {q}"
+            rvec = self.embedder.embed_query(query)
+        try:
+            cands = self.retriever.run(query, rvec, notice=notice)
+        except StoreUnavailable:
+            return Answer(route="unanswerable", text=reply("store_down"))
+        retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
+        pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
+        sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces)  # type: ignore[arg-type]
+        unknown = self.retriever.unknown_terms(q)
+        if not sel.quotes or not self.answerable(sel.best_similarity, sel.best_overlap, unknown):
+            return Answer(route="unanswerable", text=self._with_note(reply("unanswerable"), checked.note),
+                          retrieved=retrieved, offers_handoff=True)  # fmt: skip
+        text, citations = compose(sel.quotes, self.retriever.notices)
+        return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved)
+
+    def answerable(self, similarity: float, overlap: float, unknown: list[str]) -> bool:
+        """Relevant enough, and no key word of the question that the notices never use.
+
+        A question about "cookies" or "CCTV" lands near privacy passages in embedding space,
+        but a word no notice contains is strong evidence that the notices don't cover it.
+        """
+        s = self.settings
+        if unknown and similarity < s.unknown_term_relevance:
+            return False
+        return similarity >= s.min_relevance
+
+    @staticmethod
+    def _with_note(text: str, note: str | None) -> str:
+        return f"{text}\n\n{note}" if note else text
+
+
+__all__ = ["Assistant", "Candidate"]

@@ -1,0 +1,73 @@
+"""Every setting in one place: env vars with the ``ASSISTANT_`` prefix, or keyword overrides."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Offline by default: these must be set before sentence-transformers, transformers,
+# chromadb or gradio are imported anywhere in the process.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Paths, server and retrieval knobs. ``Settings(index_dir=...)`` overrides one field."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    data_dir: Path = PROJECT_ROOT / "data"
+    index_dir: Path | None = Field(default=None, description="defaults to <data_dir>/index")
+    database_url: str | None = Field(default=None, description="defaults to SQLite in data_dir")
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    root_path: str = ""
+
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "notices"
+
+    # Chunking and retrieval knobs.
+    max_passage_chars: int = Field(default=700, ge=100, description="longer paragraphs and lists are split")
+    top_k: int = Field(default=5, ge=1, le=50, description="passages returned with an answer")
+    dense_candidates: int = Field(default=20, ge=1, le=200)
+    lexical_candidates: int = Field(default=20, ge=1, le=200)
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    lexical_weight: float = Field(default=1.0, ge=0)
+    current_notice_bonus: float = Field(
+        default=0.1, ge=0, description="fraction added to a current notice's fused score"
+    )
+    min_relevance: float = Field(
+        default=0.3, ge=0, le=1, description="best sentence cosine below this: unanswerable"
+    )
+    unknown_term_relevance: float = Field(
+        default=0.45, ge=0, le=1, description="a question word no notice uses: unanswerable below this"
+    )
+    max_quotes: int = Field(default=6, ge=1, le=30)
+    max_question_chars: int = Field(default=2000, ge=50)
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'requests.sqlite3'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,160 @@
+"""Incremental, idempotent indexing: embed only passages that are new, delete the gone ones.
+
+Every notice file is read and checked before anything is written, so a broken file leaves
+the existing index exactly as it was. Notice records (with their content fingerprint) are
+written last: if a run is cut off, the next one sees the mismatch and finishes the work.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+from tqdm import tqdm
+
+from assistant.embedder import Embedder, shared_embedder
+from assistant.models import Notice, Passage
+from assistant.settings import Settings
+from assistant.store import NoticeStore, notice_meta, passage_meta, unit_id, unit_meta
+from ingest.chunk import chunk_notice
+from ingest.parse import load_notices
+
+
+class IngestReport(BaseModel):
+    notices: int
+    passages: int
+    added: int
+    kept: int
+    removed: int
+    updated: int
+    notices_removed: int
+    embedded_texts: int
+    seconds: float
+
+    def line(self) -> str:
+        return (
+            f"{self.notices} notices, {self.passages} passages: added {self.added}, kept {self.kept}, "
+            f"removed {self.removed}, metadata updated {self.updated}; "
+            f"{self.embedded_texts} texts embedded in {self.seconds:.1f} s"
+        )
+
+
+def _batches(n: int, size: int):  # noqa: ANN202
+    for i in range(0, n, size):
+        yield slice(i, min(n, i + size))
+
+
+class Indexer:
+    """Builds or updates the Chroma index from a folder of notice files."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, progress: bool = True) -> None:
+        self.settings = settings
+        self.embedder = embedder or shared_embedder()
+        self.progress = progress
+
+    def passages_of(self, notices: list[Notice]) -> dict[str, Passage]:
+        out: dict[str, Passage] = {}
+        for n in notices:
+            for p in chunk_notice(n, self.settings.max_passage_chars):
+                out[p.id] = p
+        return out
+
+    def is_current(self, knowledge_dir: Path | None = None) -> bool:
+        """True when the index holds exactly these notices, unchanged (no model needed)."""
+        notices = load_notices(knowledge_dir or self.settings.knowledge_dir)
+        store = NoticeStore(self.settings)
+        try:
+            _, _, notice_col = store.collections()
+        except Exception:
+            return False
+        got = notice_col.get(include=["metadatas"])
+        have = {i: m.get("fingerprint") for i, m in zip(got["ids"], got["metadatas"])}
+        return have == {n.id: n.fingerprint for n in notices}
+
+    def run(self, knowledge_dir: Path | None = None) -> IngestReport:
+        t0 = time.perf_counter()
+        notices = load_notices(knowledge_dir or self.settings.knowledge_dir)  # may raise NoticeError
+        by_id = {n.id: n for n in notices}
+        passages = self.passages_of(notices)
+
+        store = NoticeStore(self.settings)
+        pcol, ucol, ncol = store.collections(create=True)
+        batch = store.max_batch()
+        have = pcol.get(include=["metadatas"])
+        existing = dict(zip(have["ids"], have["metadatas"]))
+
+        new = [p for pid, p in passages.items() if pid not in existing]
+        gone = [pid for pid in existing if pid not in passages]
+        changed = [
+            p for pid, p in passages.items()
+            if pid in existing and existing[pid] != passage_meta(p, by_id[p.notice_id].status)
+        ]  # fmt: skip
+
+        embedded = 0
+        if new:
+            texts = [p.search_text for p in new]
+            unit_rows = [(p, i, u) for p in new for i, u in enumerate(p.units)]
+            vecs = self._embed(texts + [u.text for _, _, u in unit_rows], "embedding passages")
+            embedded = len(vecs)
+            pvecs, uvecs = vecs[: len(texts)], vecs[len(texts) :]
+            for s in _batches(len(new), batch):
+                pcol.upsert(
+                    ids=[p.id for p in new[s]],
+                    embeddings=pvecs[s],
+                    documents=[p.text for p in new[s]],
+                    metadatas=[passage_meta(p, by_id[p.notice_id].status) for p in new[s]],
+                )
+            for s in _batches(len(unit_rows), batch):
+                rows = unit_rows[s]
+                ucol.upsert(
+                    ids=[unit_id(p.id, i) for p, i, _ in rows],
+                    embeddings=uvecs[s],
+                    documents=[u.text for _, _, u in rows],
+                    metadatas=[unit_meta(p, u) for p, _, u in rows],
+                )
+        for s in _batches(len(changed), batch):
+            # Offsets or status moved, the text did not: no re-embedding.
+            pcol.update(ids=[p.id for p in changed[s]],
+                        metadatas=[passage_meta(p, by_id[p.notice_id].status) for p in changed[s]])  # fmt: skip
+            rows = [(p, i, u) for p in changed[s] for i, u in enumerate(p.units)]
+            ucol.update(ids=[unit_id(p.id, i) for p, i, _ in rows], metadatas=[unit_meta(p, u) for p, _, u in rows])
+        for s in _batches(len(gone), batch):
+            ids = gone[s]
+            ucol.delete(ids=[unit_id(pid, i) for pid in ids for i in range(int(existing[pid].get("n_units", 0)))])
+            pcol.delete(ids=ids)
+
+        nhave = ncol.get(include=["metadatas"])
+        old_notices = dict(zip(nhave["ids"], nhave["metadatas"]))
+        stale = [n for n in notices if (old_notices.get(n.id) or {}).get("fingerprint") != n.fingerprint]
+        for n in stale:
+            # A notice's vector: the mean of its passages' (lets a router or a UI find notices).
+            got = pcol.get(where={"notice_id": n.id}, include=["embeddings"])
+            mean = np.mean(np.asarray(got["embeddings"], dtype=np.float32), axis=0)
+            mean /= np.linalg.norm(mean) or 1.0
+            ncol.upsert(ids=[n.id], embeddings=[mean], documents=[n.body], metadatas=[notice_meta(n)])
+        removed_notices = [nid for nid in old_notices if nid not in by_id]
+        if removed_notices:
+            ncol.delete(ids=removed_notices)
+
+        return IngestReport(
+            notices=len(notices),
+            passages=len(passages),
+            added=len(new),
+            kept=len(passages) - len(new),
+            removed=len(gone),
+            updated=len(changed),
+            notices_removed=len(removed_notices),
+            embedded_texts=embedded,
+            seconds=time.perf_counter() - t0,
+        )
+
+    def _embed(self, texts: list[str], label: str) -> np.ndarray:
+        if len(texts) < 512 or not self.progress:
+            return self.embedder.embed(texts)
+        out = []
+        size = 256
+        for s in tqdm(list(_batches(len(texts), size)), desc=label, unit="batch"):
+            out.append(self.embedder.embed(texts[s]))
+        return np.concatenate(out)

@@ -1,0 +1,31 @@
+"""The gold set is well formed and its evidence is verbatim notice text."""
+
+import json
+from collections import Counter
+
+from tests.conftest import ROOT
+
+GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
+EXPECT = {"answer", "answer+offer", "handoff", "unanswerable", "out_of_scope", "safeguarding"}
+
+
+def rows():
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_every_evidence_quote_is_in_its_notice(notices):
+    for r in rows():
+        bodies = [notices[r["notice"]].body] if r.get("notice") else [n.body for n in notices.values()]
+        for quote in r["evidence"]:
+            assert any(quote in b for b in bodies), (r["id"], quote)
+
+
+def test_gold_set_size_categories_and_split():
+    data = rows()
+    assert len({r["id"] for r in data}) == len(data) >= 120
+    assert all(r["expect"] in EXPECT for r in data)
+    counts = Counter(r["expect"] for r in data)
+    assert counts["answer"] >= 70 and all(counts[e] >= 8 for e in EXPECT - {"answer"})
+    assert all(r["evidence"] for r in data if r["expect"] in ("answer", "answer+offer"))
+    dev = sum(r["split"] == "dev" for r in data) / len(data)
+    assert 0.25 <= dev <= 0.35

@@ -1,0 +1,87 @@
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from assistant.store import NoticeStore
+from ingest.build import Indexer
+from tests.conftest import KNOWLEDGE, ROOT
+
+
+def snapshot(settings: Settings) -> dict:
+    pcol, ucol, ncol = NoticeStore(settings).collections()
+    out = {}
+    for name, col in (("passages", pcol), ("units", ucol), ("notices", ncol)):
+        got = col.get(include=["metadatas", "documents"])
+        out[name] = sorted(zip(got["ids"], [repr(sorted(m.items())) for m in got["metadatas"]], got["documents"]))
+    return out
+
+
+@pytest.fixture()
+def scratch(tmp_path: Path) -> Settings:
+    kdir = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, kdir)
+    return Settings(knowledge_dir=kdir, data_dir=tmp_path, index_dir=tmp_path / "index")
+
+
+def test_first_ingest_embeds_every_passage(built_index):
+    assert built_index.added == built_index.passages > 40
+    assert built_index.embedded_texts > built_index.passages  # passages and their sentences
+
+
+def test_reingest_re_embeds_nothing(settings, built_index):
+    before = snapshot(settings)
+    report = Indexer(settings, progress=False).run()
+    assert (report.added, report.removed, report.embedded_texts) == (0, 0, 0)
+    assert report.kept == built_index.passages
+    assert snapshot(settings) == before
+    assert Indexer(settings).is_current()
+
+
+def test_changed_and_removed_notices_are_updated(scratch: Settings):
+    Indexer(scratch, progress=False).run()
+    f = scratch.knowledge_dir / "wigan-children-and-families.md"
+    text = f.read_text(encoding="utf-8")
+    old = "We will respond to all requests within one month."
+    new = "We will respond to all requests within 20 working days."
+    f.write_text(text.replace(old, new), encoding="utf-8")
+    assert not Indexer(scratch).is_current()
+    report = Indexer(scratch, progress=False).run()
+    assert report.added == 1 and report.removed == 1
+    assert 0 < report.embedded_texts <= 3  # one passage and its sentence, nothing else
+    docs = snapshot(scratch)["passages"]
+    assert any(new in d for _, _, d in docs) and not any(old in d for _, _, d in docs)
+
+    (scratch.knowledge_dir / "wigan-local-authority-education-2017.md").unlink()
+    report = Indexer(scratch, progress=False).run()
+    assert report.notices == 1 and report.notices_removed == 1 and report.removed > 10
+    snap = snapshot(scratch)
+    assert [i for i, _, _ in snap["notices"]] == ["wigan-children-and-families"]
+    assert all("wigan-local-authority-education-2017" not in m for _, m, _ in snap["units"])
+
+
+def test_a_broken_notice_leaves_the_index_exactly_as_it_was(scratch: Settings):
+    Indexer(scratch, progress=False).run()
+    before = snapshot(scratch)
+    (scratch.knowledge_dir / "wigan-children-and-families.md").write_text("changed text that must not land\n")
+    (scratch.knowledge_dir / "zz-broken.md").write_bytes(b"\x00\x01binary")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest", "--knowledge", str(scratch.knowledge_dir), "--index", str(scratch.index_dir)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "zz-broken.md" in lines[0] and "binary" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert snapshot(scratch) == before
+
+
+def test_chroma_collections_have_no_embedding_function(settings, built_index):
+    pcol, _, _ = NoticeStore(settings).collections()
+    assert pcol.configuration["hnsw"]["space"] == "cosine"
+    # Chroma cannot embed on its own: a text query has no default model to fall back to.
+    with pytest.raises(ValueError, match="embedding function"):
+        pcol.query(query_texts=["who do you share my data with"], n_results=1)
