@@ -45,8 +45,8 @@ class EvidenceSelector:
         return sum(bm25.idf(t) for t in q_terms & have) / total if total else 0.0
 
     def run(self, question: str, qvec: np.ndarray, cands: list[Candidate], bm25: BM25,
-            pieces: dict[str, list[Candidate]] | None = None) -> Selection:  # fmt: skip
-        q_terms = set(tokens(question))
+            pieces: dict[str, list[Candidate]] | None = None, expansion: str = "") -> Selection:  # fmt: skip
+        q_terms = set(tokens(question)) | set(tokens(expansion))
         scored: list[Evidence] = []
         overlaps: list[float] = []
         for rank, c in enumerate(cands):

@@ -89,6 +89,9 @@ class Assistant:
         decision = self.router.run(q, qvec)
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
+        if decision.route == "safeguarding":
+            text = reply("safeguarding", contact=self.settings.childrens_services_contact)
+            return Answer(route="safeguarding", text=text)
 
         # A follow-up ("what about the police?") is retrieved together with the question before.
         query, rvec = q, qvec
@@ -102,13 +105,22 @@ class Assistant:
             return Answer(route="unanswerable", text=reply("store_down"))
         retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
         pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
-        sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces)  # type: ignore[arg-type]
+        sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces,  # type: ignore[arg-type]
+                                self.retriever.lexical_query(q))  # fmt: skip
         unknown = self.retriever.unknown_terms(q)
-        if not sel.quotes or not self.answerable(sel.best_similarity, sel.best_overlap, unknown):
+        found = bool(sel.quotes) and self.answerable(sel.best_similarity, sel.best_overlap, unknown)
+        quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
+
+        if decision.route == "handoff":
+            parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
+            return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
+                          retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
+        if not found:
             return Answer(route="unanswerable", text=self._with_note(reply("unanswerable"), checked.note),
-                          retrieved=retrieved, offers_handoff=True)  # fmt: skip
-        text, citations = compose(sel.quotes, self.retriever.notices)
-        return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved)
+                          retrieved=retrieved, offers_handoff=True, request_type="other_question")  # fmt: skip
+        text = quoted + (f"\n\n{reply('offer')}" if decision.offers_handoff else "")
+        return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved,
+                      offers_handoff=decision.offers_handoff, request_type=decision.request_type)  # fmt: skip
 
     def answerable(self, similarity: float, overlap: float, unknown: list[str]) -> bool:
         """Relevant enough, and no key word of the question that the notices never use.

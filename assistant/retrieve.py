@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from assistant.glossary import Glossary, Speller
 from assistant.lexical import BM25, tokens
 from assistant.resources import load
 
@@ -41,6 +42,13 @@ class HybridRetriever:
         rows = pcol.get(include=["documents", "metadatas"])
         texts = [f"{m.get('section', '')}\n{m.get('context', '')}\n{d}" for d, m in zip(rows["documents"], rows["metadatas"])]
         self.bm25 = BM25().build(rows["ids"], texts, [m["notice_id"] for m in rows["metadatas"]])
+        self.glossary = Glossary()
+        self.speller = Speller(set(self.bm25.postings))
+
+    def lexical_query(self, question: str) -> str:
+        """The question, typos mended, plus the notices' words for the resident's words."""
+        mended = [self.speller.near(t) or t for t in tokens(question)]
+        return " ".join([question, *[m for m, t in zip(mended, tokens(question)) if m != t], self.glossary.expand(question)])
 
     def run(self, query: str, qvec: np.ndarray, notice: str | None = None, top_k: int | None = None) -> list[Candidate]:
         if self.bm25 is None:
@@ -54,13 +62,22 @@ class HybridRetriever:
         )
         dense_ids = dense["ids"][0]
         cos = {pid: 1.0 - d for pid, d in zip(dense_ids, dense["distances"][0])}
-        lexical = self.bm25.search(query, s.lexical_candidates, group=notice)  # type: ignore[union-attr]
+        lexical = self.bm25.search(self.lexical_query(query), s.lexical_candidates, group=notice)  # type: ignore[union-attr]
+        # Sentence-level neighbours: a passage is as close as its closest sentence or item.
+        n_units = min(s.dense_candidates * 3, max(1, len(self.bm25) * 3))  # type: ignore[arg-type]
+        units = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=["distances", "metadatas"])
+        unit_best: dict[str, float] = {}
+        for m, d in zip(units["metadatas"][0], units["distances"][0]):
+            unit_best[m["passage_id"]] = max(unit_best.get(m["passage_id"], -1.0), 1.0 - d)
+        unit_rank = sorted(unit_best, key=lambda pid: -unit_best[pid])
 
         fused: dict[str, float] = {}
         for rank, pid in enumerate(dense_ids):
             fused[pid] = fused.get(pid, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
         for rank, (pid, _) in enumerate(lexical):
             fused[pid] = fused.get(pid, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
+        for rank, pid in enumerate(unit_rank):
+            fused[pid] = fused.get(pid, 0.0) + s.unit_weight / (s.rrf_k + rank + 1)
         if not fused:
             return []
         ids = list(fused)
@@ -102,7 +119,10 @@ class HybridRetriever:
         """Question words (4+ letters) that occur in no passage and are not common words."""
         bm25 = self.bm25
         assert bm25 is not None
-        return [t for t in dict.fromkeys(tokens(question)) if len(t) >= 4 and t not in bm25.postings and t not in GENERIC]
+        return [
+            t for t in dict.fromkeys(tokens(question))
+            if len(t) >= 4 and t not in GENERIC and t not in self.glossary.keys and self.speller.near(t) is None
+        ]  # fmt: skip
 
     def list_pieces(self, cand: Candidate, have: list[Candidate]) -> list[Candidate]:
         """All pieces of the list ``cand`` belongs to (a long list is split at ingest)."""

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Offline by default: these must be set before sentence-transformers, transformers,
@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     port: int = 7860
     root_path: str = ""
 
+    # Staff view: "name:password" pairs, comma-separated. No default: without it the staff view is off.
+    staff_credentials: SecretStr | None = None
+    childrens_services_contact: str = Field(
+        default="Wigan Council children's services (the contact number is on the council's website)",
+        description="shown on safeguarding replies: set it to the service's current phone number",
+    )
+
     chroma_host: str | None = None
     chroma_port: int = 8000
     collection: str = "notices"
@@ -45,6 +52,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
+    unit_weight: float = Field(default=1.0, ge=0, description="weight of sentence-level dense ranking")
     current_notice_bonus: float = Field(
         default=0.1, ge=0, description="fraction added to a current notice's fused score"
     )
@@ -56,6 +64,14 @@ class Settings(BaseSettings):
     )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
+
+    @property
+    def staff_logins(self) -> dict[str, str]:
+        """{name: password} from ``staff_credentials``; empty when the staff view is off."""
+        if self.staff_credentials is None:
+            return {}
+        pairs = [p.strip() for p in self.staff_credentials.get_secret_value().split(",") if p.strip()]
+        return dict(p.split(":", 1) for p in pairs if ":" in p and p.split(":", 1)[1])
 
     @property
     def resolved_index_dir(self) -> Path:

@@ -1,0 +1,137 @@
+"""python -m eval: score the assistant (and the peer) on a gold set or on PolicyQA."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+EXAMPLES = """examples:
+  python -m eval run --gold eval/gold/wigan.jsonl --split test
+  python -m eval run --gold eval/gold/wigan.jsonl --baseline --out results.jsonl --report reports/wigan
+  python -m eval score --gold eval/gold/wigan.jsonl results.jsonl     # score any system's results file
+  python -m eval policyqa ../shared/benchmarks/policyqa/dev.json --report reports/policyqa
+"""
+
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "wigan.jsonl"
+
+
+def print_summary(systems: dict[str, dict]) -> None:
+    from eval.report import category_table, summary_table
+
+    print(summary_table(systems))
+    print()
+    print(category_table(systems))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from assistant.pipeline import Assistant
+    from assistant.settings import Settings
+    from eval.gold import load_gold
+    from eval.metrics import score
+    from eval.runner import assistant_asker, run, write_jsonl
+    from ingest.parse import load_notices
+
+    gold = load_gold(args.gold, args.split)
+    settings = Settings(**({"index_dir": args.index} if args.index else {}))
+    if args.knowledge:
+        settings = settings.model_copy(update={"knowledge_dir": args.knowledge})
+    bot = Assistant(settings)
+    bot.warm_up()
+    bodies = {nid: n.body for nid, n in bot.notices.items()}
+    rows = run(gold, assistant_asker(bot), "assistant", progress=not args.quiet)
+    systems = {"ours": score(rows, gold, bodies)}
+    runs = {"ours": rows}
+    if args.out:
+        write_jsonl(rows, args.out)
+    if args.baseline:
+        from eval.baseline import Baseline
+
+        with tempfile.TemporaryDirectory() as tmp:
+            peer = Baseline(load_notices(settings.knowledge_dir), Path(tmp), embedder=bot.embedder)
+            prow = run(gold, lambda q, n: peer.ask(q, n), "peer", progress=not args.quiet)
+        systems["peer"] = score(prow, gold, bodies)
+        runs["peer"] = prow
+        if args.out:
+            write_jsonl(prow, args.out.with_name(args.out.stem + ".peer.jsonl"))
+    print_summary(systems)
+    if args.report:
+        from eval.report import write_report
+
+        path = write_report(args.report, f"{args.gold.name}" + (f" ({args.split})" if args.split else ""), systems, runs)
+        print(f"\nreport: {path}")
+    if args.json:
+        print(json.dumps(systems))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from assistant.settings import Settings
+    from eval.gold import load_gold
+    from eval.metrics import score
+    from eval.runner import read_jsonl
+    from ingest.parse import load_notices
+
+    gold = load_gold(args.gold, args.split)
+    bodies = {n.id: n.body for n in load_notices(args.knowledge or Settings().knowledge_dir)}
+    print_summary({args.results.name: score(read_jsonl(args.results), gold, bodies)})
+    return 0
+
+
+def cmd_policyqa(args: argparse.Namespace) -> int:
+    from eval.policyqa import run_policyqa
+
+    result = run_policyqa(args.path, report=args.report, limit=args.limit, progress=not args.quiet)
+    print(result.table())
+    if args.json:
+        print(json.dumps(result.model_dump()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__, epilog=EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="ask every gold question and score the answers", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    r.add_argument("--gold", type=Path, default=DEFAULT_GOLD, help="gold JSONL (default: eval/gold/wigan.jsonl)")
+    r.add_argument("--split", help="only this split (dev or test)")
+    r.add_argument("--index", type=Path, help="index folder (env ASSISTANT_INDEX_DIR)")
+    r.add_argument("--knowledge", type=Path, help="notice folder (env ASSISTANT_KNOWLEDGE_DIR)")
+    r.add_argument("--out", type=Path, help="write per-question results JSONL here")
+    r.add_argument("--report", type=Path, help="write report.md and PNG plots into this folder")
+    r.add_argument("--baseline", action="store_true", help="also run the LangChain peer, side by side")
+    r.add_argument("--json", action="store_true", help="also print the metrics as one JSON line")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("score", help="score a results JSONL written by any system")
+    s.add_argument("results", type=Path)
+    s.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    s.add_argument("--split")
+    s.add_argument("--knowledge", type=Path)
+    s.set_defaults(fn=cmd_score)
+
+    p = sub.add_parser("policyqa", help="retrieval hit@k on a SQuAD-format privacy-policy QA file")
+    p.add_argument("path", type=Path)
+    p.add_argument("--report", type=Path)
+    p.add_argument("--limit", type=int, help="only the first N policies")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(fn=cmd_policyqa)
+
+    args = parser.parse_args(argv)
+    from eval.gold import GoldError
+
+    try:
+        return args.fn(args)
+    except GoldError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Metrics computed from a results file alone (plus the notice texts, to check quotes).
+
+Definitions (also printed in the report):
+
+- evidence recall@k: for each answerable question, the share of its gold evidence quotes
+  that lie inside one of the top-k retrieved passages (text normalised: case, spaces,
+  curly quotes); averaged over questions.
+- cited evidence recall: the same share, for the quotes inside one of the answer's citations.
+- citation precision: share of citations (answerable questions) that are precise. A
+  citation is precise when its span overlaps a gold quote, or it is the sentence that
+  introduces the list holding a gold quote (same section, ends in ':' or ';'): a bare list
+  item such as "The police" means nothing without "we share data with ... the following".
+- groundedness: share of answer statements that are verbatim in (or, token by token after
+  normalisation, contained in) the quote of a valid citation: ALCE's citation recall with a
+  lexical judge. Statements are the answer's sentences except framing lines that only name
+  a source; a citation whose quote is not notice[start:end] is invalid, so its statements fail.
+- behaviour accuracy: route matches `expect` (answer+offer also needs offers_handoff);
+  per category and overall. Wrong-refusal rate: answerable questions not answered.
+- latency p50/p95 of `latency_ms`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from eval.gold import ANSWERABLE, GoldItem
+
+def _framing() -> list[re.Pattern[str]]:
+    """Lines of the assistant's own templates (assistant/data/replies.yaml): no notice content."""
+    from assistant.resources import load
+
+    out = []
+    for template in load("replies").values():
+        for line in str(template).splitlines():
+            if line.strip():
+                pattern = re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(line.strip()))
+                out.append(re.compile(rf"^\*?{pattern}\*?$"))
+    return out
+
+
+FRAMING = _framing()
+CITE_MARK = re.compile(r"\s*\[\d+\]")
+MD_ESCAPE = re.compile(r"\\([\\`*_\[\]#|])")
+
+
+def norm(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return " ".join(text.lower().split())
+
+
+def tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", norm(text))
+
+
+def contains_tokens(haystack: str, needle: str) -> bool:
+    """Needle's tokens appear in the haystack as one contiguous run."""
+    h, n = tokens(haystack), tokens(needle)
+    if not n:
+        return True
+    return any(h[i : i + len(n)] == n for i in range(len(h) - len(n) + 1))
+
+
+def statements(text: str) -> list[str]:
+    """Answer sentences that state notice content (framing lines excluded)."""
+    out = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        line = re.sub(r"^>\s?", "", line).strip()
+        line = re.sub(r"^[-*]\s+", "", line)
+        line = CITE_MARK.sub("", line)
+        line = MD_ESCAPE.sub(r"\1", line).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        if not line or any(f.match(line) for f in FRAMING):
+            continue
+        out.append(line)
+    return out
+
+
+def valid_citation(c: dict[str, Any], bodies: dict[str, str]) -> bool:
+    body = bodies.get(c.get("notice_id", ""))
+    return body is not None and body[c["start"] : c["end"]] == c.get("quote")
+
+
+def span_of(quote: str, body: str) -> tuple[int, int] | None:
+    i = body.find(quote)
+    return (i, i + len(quote)) if i >= 0 else None
+
+
+def percentile(xs: list[float], q: float) -> float:
+    return float(np.percentile(xs, q)) if xs else 0.0
+
+
+def behaviour_ok(expect: str, row: dict[str, Any]) -> bool:
+    if expect == "answer+offer":
+        return row["route"] == "answer" and bool(row.get("offers_handoff"))
+    return row["route"] == expect
+
+
+def score(results: list[dict[str, Any]], gold: list[GoldItem], bodies: dict[str, str],
+          ks: tuple[int, ...] = (1, 3, 5)) -> dict[str, Any]:  # fmt: skip
+    by_id = {g.id: g for g in gold}
+    recall = {k: [] for k in ks}
+    cited, precise, grounded, behaviour = [], [], [], defaultdict(list)
+    latencies = []
+    wrong_refusals = []
+    for row in results:
+        g = by_id.get(row["id"])
+        if g is None:
+            continue
+        latencies.append(float(row.get("latency_ms", 0.0)))
+        behaviour[g.expect].append(behaviour_ok(g.expect, row))
+        citations = row.get("citations", [])
+        valid = [c for c in citations if valid_citation(c, bodies)]
+        for s in statements(row.get("text", "")) if citations else []:
+            grounded.append(any(norm(s) in norm(c["quote"]) or contains_tokens(c["quote"], s) for c in valid))
+        if g.expect not in ANSWERABLE or not g.evidence:
+            continue
+        wrong_refusals.append(row["route"] not in ("answer", "handoff"))
+        ev = [norm(e) for e in g.evidence]
+        passages = [norm(p["text"]) for p in row.get("retrieved", [])]
+        for k in ks:
+            recall[k].append(sum(any(e in p for p in passages[:k]) for e in ev) / len(ev))
+        quotes = [norm(c["quote"]) for c in valid]
+        cited.append(sum(any(e in q for q in quotes) for e in ev) / len(ev))
+        spans = [(nid, sp) for e in g.evidence for nid, b in bodies.items() if (sp := span_of(e, b))]
+        sections = {c["section"] for c in valid if any(nid == c["notice_id"] and c["start"] < sp[1] and sp[0] < c["end"] for nid, sp in spans)}
+        for c in citations:
+            overlaps = any(nid == c["notice_id"] and c["start"] < sp[1] and sp[0] < c["end"] for nid, sp in spans)
+            intro = c["section"] in sections and c["quote"].rstrip().endswith((":", ";"))
+            precise.append(valid_citation(c, bodies) and (overlaps or intro))
+
+    def mean(xs: list) -> float | None:
+        return round(float(np.mean(xs)), 4) if xs else None
+
+    every = [ok for v in behaviour.values() for ok in v]
+    return {
+        "questions": len(latencies),
+        **{f"recall@{k}": mean(recall[k]) for k in ks},
+        "cited_recall": mean(cited),
+        "citation_precision": mean(precise),
+        "groundedness": mean(grounded),
+        "statements": len(grounded),
+        "behaviour_accuracy": mean(every),
+        "behaviour": {k: mean(v) for k, v in sorted(behaviour.items())},
+        "behaviour_n": {k: len(v) for k, v in sorted(behaviour.items())},
+        "wrong_refusal_rate": mean(wrong_refusals),
+        "latency_p50_ms": round(percentile(latencies, 50), 1),
+        "latency_p95_ms": round(percentile(latencies, 95), 1),
+    }
