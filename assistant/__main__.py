@@ -11,6 +11,9 @@ EXAMPLES = """examples:
   python -m assistant ask "How long do you keep it?" --json
   python -m assistant ask "Do you share with the police?" --notice wigan-children-and-families
   ASSISTANT_INDEX_DIR=/tmp/index python -m assistant ask "What data do you collect?"
+  python -m assistant requests list --status received
+  python -m assistant requests export --out requests.csv
+  python -m assistant requests update DPO-2026-000001 --status in_progress --staff "A. Officer"
 """
 
 
@@ -28,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--index", type=Path, help="index folder (env ASSISTANT_INDEX_DIR)")
     ask.add_argument("--notice", help="answer from this notice only (its id)")
     ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    from assistant.requests_cli import add_requests_parser, run_requests
+
+    add_requests_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "requests":
+        return run_requests(args)
 
     from assistant.pipeline import Assistant
 

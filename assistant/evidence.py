@@ -31,10 +31,14 @@ class Selection(BaseModel):
 
 
 class EvidenceSelector:
-    def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20) -> None:
+    def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20,
+                 overlap_weight: float = 0.25, passage_weight: float = 0.1, rank_penalty: float = 0.01) -> None:  # fmt: skip
         self.max_quotes = max_quotes
         self.margin = margin
         self.list_cap = list_cap
+        self.overlap_weight = overlap_weight
+        self.passage_weight = passage_weight
+        self.rank_penalty = rank_penalty
 
     def overlap(self, q_terms: set[str], text: str, bm25: BM25) -> float:
         """Share of the question's idf weight found in the text."""
@@ -56,7 +60,7 @@ class EvidenceSelector:
             for u, sim in zip(c.units, sims):
                 ov = self.overlap(q_terms, u.text, bm25)
                 overlaps.append(ov)
-                score = float(sim) + 0.25 * ov + 0.1 * (c.dense or 0.0) - 0.01 * rank
+                score = float(sim) + self.overlap_weight * ov + self.passage_weight * (c.dense or 0.0) - self.rank_penalty * rank
                 scored.append(Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id,
                                        score=score, similarity=float(sim)))  # fmt: skip
         if not scored:

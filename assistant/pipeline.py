@@ -17,7 +17,7 @@ from assistant.resources import reply
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.route import Router
 from assistant.settings import Settings, get_settings
-from assistant.store import IndexMissing, NoticeStore, StoreUnavailable
+from assistant.store import STORE_ERRORS, IndexMissing, NoticeStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,11 @@ class Assistant:
         self.store = NoticeStore(self.settings)
         self.router = Router(self.embedder)
         self.retriever = HybridRetriever(self.settings, self.store)
-        self.selector = EvidenceSelector(max_quotes=self.settings.max_quotes)
+        s = self.settings
+        self.selector = EvidenceSelector(
+            max_quotes=s.max_quotes, margin=s.evidence_margin, overlap_weight=s.evidence_overlap_weight,
+            passage_weight=s.evidence_passage_weight, rank_penalty=s.evidence_rank_penalty,
+        )  # fmt: skip
         self._ready = False
         self._lock = threading.Lock()
 
@@ -104,7 +108,10 @@ class Assistant:
         except StoreUnavailable:
             return Answer(route="unanswerable", text=reply("store_down"))
         retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
-        pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
+        try:
+            pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
+        except STORE_ERRORS:
+            return Answer(route="unanswerable", text=reply("store_down"))
         sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces,  # type: ignore[arg-type]
                                 self.retriever.lexical_query(q))  # fmt: skip
         unknown = self.retriever.unknown_terms(q)

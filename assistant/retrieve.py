@@ -11,7 +11,7 @@ from assistant.resources import load
 GENERIC = frozenset(t for w in load("routing").get("generic_terms", []) for t in tokens(w))
 from assistant.models import Notice, Retrieved, Unit
 from assistant.settings import Settings
-from assistant.store import NoticeStore, unit_id
+from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, unit_id
 
 
 class Candidate(Retrieved):
@@ -40,7 +40,11 @@ class HybridRetriever:
             for nid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
         }
         rows = pcol.get(include=["documents", "metadatas"])
-        texts = [f"{m.get('section', '')}\n{m.get('context', '')}\n{d}" for d, m in zip(rows["documents"], rows["metadatas"])]
+        titles = {nid: n.title for nid, n in self.notices.items()}
+        texts = [
+            f"{titles.get(m['notice_id'], '')}\n{m.get('section', '')}\n{m.get('context', '')}\n{d}"
+            for d, m in zip(rows["documents"], rows["metadatas"])
+        ]
         self.bm25 = BM25().build(rows["ids"], texts, [m["notice_id"] for m in rows["metadatas"]])
         self.glossary = Glossary()
         self.speller = Speller(set(self.bm25.postings))
@@ -53,6 +57,13 @@ class HybridRetriever:
     def run(self, query: str, qvec: np.ndarray, notice: str | None = None, top_k: int | None = None) -> list[Candidate]:
         if self.bm25 is None:
             self.warm_up()
+        try:
+            return self._run(query, qvec, notice, top_k)
+        except STORE_ERRORS as e:
+            # A Chroma server that went away: say so; the next question tries again.
+            raise StoreUnavailable(f"cannot reach {self.store.where}: {e}") from None
+
+    def _run(self, query: str, qvec: np.ndarray, notice: str | None, top_k: int | None) -> list[Candidate]:
         s = self.settings
         k = top_k or s.top_k
         where = {"notice_id": notice} if notice else None

@@ -14,6 +14,16 @@ from assistant.models import Notice, Passage, Unit
 from assistant.settings import Settings
 
 
+def _store_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+    from chromadb.errors import ChromaError
+
+    return (OSError, ConnectionError, httpx.HTTPError, ChromaError)
+
+
+STORE_ERRORS = _store_errors()
+
+
 class IndexMissing(RuntimeError):
     """No index has been built yet."""
 

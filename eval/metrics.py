@@ -47,7 +47,12 @@ CITE_MARK = re.compile(r"\s*\[\d+\]")
 MD_ESCAPE = re.compile(r"\\([\\`*_\[\]#|])")
 
 
+LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|\(?[a-z0-9]{1,3}[.)])\s+")
+
+
 def norm(text: str) -> str:
+    """Case, spacing, curly quotes and a leading list marker ("(b) ", "- ") do not count."""
+    text = LIST_MARKER.sub("", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     return " ".join(text.lower().split())
 

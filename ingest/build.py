@@ -94,7 +94,8 @@ class Indexer:
 
         embedded = 0
         if new:
-            texts = [p.search_text for p in new]
+            # The notice title helps "the education notice says..." questions find their notice.
+            texts = [f"{by_id[p.notice_id].title}\n{p.search_text}" for p in new]
             unit_rows = [(p, i, u) for p in new for i, u in enumerate(p.units)]
             vecs = self._embed(texts + [u.text for _, _, u in unit_rows], "embedding passages")
             embedded = len(vecs)
