@@ -182,7 +182,7 @@ class AuditEntry(BaseModel):
 def what_happens_next(reference: str, request_type: str, due: date) -> str:
     return (
         f"Your reference is {reference}. Please keep it. {REQUEST_TYPE_HINTS[request_type]} "
-        f"We will reply by {due.day} {due:%B %Y}, or write to you before then if we need longer."
+        f"The council responds to requests within one month: by {due.day} {due:%B %Y}."
     )
 
 

@@ -7,7 +7,9 @@ import unicodedata
 
 from pydantic import BaseModel
 
-from assistant.resources import reply
+from functools import lru_cache
+
+from assistant.resources import load, reply
 
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|javascript:|&lt;\s*script", re.I)
 
@@ -16,6 +18,22 @@ class Checked(BaseModel):
     question: str = ""
     refusal: str | None = None  # a message to show instead of an answer
     note: str | None = None  # a message to show with the answer
+    personal: list[str] = []  # kinds of personal detail removed from the question
+
+
+@lru_cache(maxsize=1)
+def _pii() -> list[tuple[str, re.Pattern[str]]]:
+    return [(kind, re.compile(p, re.I)) for kind, p in load("pii").items()]
+
+
+def redact(text: str) -> tuple[str, list[str]]:
+    """The text with personal details replaced by [kind removed], and the kinds found."""
+    found = []
+    for kind, pattern in _pii():
+        text, n = pattern.subn(f"[{kind} removed]", text)
+        if n:
+            found.append(kind)
+    return text, found
 
 
 def check(question: str | None, max_chars: int) -> Checked:
@@ -34,4 +52,8 @@ def check(question: str | None, max_chars: int) -> Checked:
     cleaned = re.sub(r"\s+", " ", cleaned).strip()
     if not cleaned or not re.search(r"\w", cleaned):
         return Checked(refusal=reply("empty"))
-    return Checked(question=cleaned, note=note)
+    cleaned, personal = redact(cleaned)
+    if personal:
+        reminder = reply("personal_details", kinds=", ".join(personal))
+        note = f"{note}\n\n{reminder}" if note else reminder
+    return Checked(question=cleaned, note=note, personal=personal)

@@ -11,7 +11,7 @@ from typing import Any
 from assistant.compose import compose
 from assistant.embedder import Embedder, shared_embedder
 from assistant.evidence import EvidenceSelector
-from assistant.guard import check
+from assistant.guard import Checked, check
 from assistant.models import Answer, Retrieved
 from assistant.resources import reply
 from assistant.retrieve import Candidate, HybridRetriever
@@ -39,7 +39,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, **overrides: Any) -> None:
         base = settings or get_settings()
-        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.settings = base.replace(**overrides) if overrides else base
         self.embedder = embedder or shared_embedder()
         self.store = NoticeStore(self.settings)
         self.router = Router(self.embedder)
@@ -69,13 +69,17 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Any] = (), notice: str | None = None) -> Answer:
         t0 = time.perf_counter()
-        answer = self._ask(question, history, notice)
+        checked = check(question, self.settings.max_question_chars)
+        answer = self._ask(checked, history, notice)
+        if checked.personal:
+            # Personal details belong in the form, never in the chat: point to it.
+            answer.offers_handoff = True
+            answer.request_type = answer.request_type or "other_question"
         answer.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
         answer.notice = notice
         return answer
 
-    def _ask(self, question: str, history: Sequence[Any], notice: str | None) -> Answer:
-        checked = check(question, self.settings.max_question_chars)
+    def _ask(self, checked: Checked, history: Sequence[Any], notice: str | None) -> Answer:
         if checked.refusal:
             return Answer(route="out_of_scope", text=checked.refusal)
         try:

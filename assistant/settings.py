@@ -15,6 +15,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +70,10 @@ class Settings(BaseSettings):
     evidence_rank_penalty: float = Field(default=0.01, ge=0)
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
+
+    def replace(self, **changes: object) -> "Settings":
+        """A validated copy with some fields changed (``model_copy`` would skip validation)."""
+        return type(self)(**{**self.model_dump(), **changes})
 
     @property
     def staff_logins(self) -> dict[str, str]:

@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     gold = load_gold(args.gold, args.split)
     settings = Settings(**({"index_dir": args.index} if args.index else {}))
     if args.knowledge:
-        settings = settings.model_copy(update={"knowledge_dir": args.knowledge})
+        settings = settings.replace(knowledge_dir=args.knowledge)
     bot = Assistant(settings)
     bot.warm_up()
     bodies = {nid: n.body for nid, n in bot.notices.items()}

@@ -1,7 +1,10 @@
-"""The Gradio app on loopback, asked over HTTP with gradio_client."""
+"""The web app on loopback: answers over HTTP with gradio_client, the notice viewer, staff login."""
 
 import socket
+import threading
+import time
 
+import httpx
 import pytest
 
 
@@ -13,23 +16,37 @@ def free_port() -> int:
     return port
 
 
+def serve(app) -> tuple[str, object]:  # noqa: ANN001
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(url + "/notices", timeout=2).status_code == 200:
+                return url, server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("app did not start")
+
+
 @pytest.fixture(scope="module")
-def served(bot, settings):
+def served(bot, settings, tmp_path_factory):
     import app
 
-    demo = app.build(assistant=bot, settings=settings)
-    demo.queue()
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    assert url.startswith("http://127.0.0.1:")
+    db = tmp_path_factory.mktemp("db") / "requests.sqlite3"
+    s = settings.replace(database_url=f"sqlite:///{db}", staff_credentials="alice:correct-horse")
+    url, server = serve(app.create_app(s, bot=bot))
     yield url
-    demo.close()
+    server.should_exit = True
 
 
 def test_app_answers_over_http(served):
     from gradio_client import Client
 
-    client = Client(served, verbose=False)
-    result = client.predict("Who do you share my data with?", "", api_name="/ask")
+    result = Client(served + "/", verbose=False).predict("Who do you share my data with?", "", api_name="/ask")
     assert result["route"] == "answer"
     assert result["citations"][0]["section"] == "Who do we share personal data with?"
     assert any("The police" in c["quote"] for c in result["citations"])
@@ -38,17 +55,55 @@ def test_app_answers_over_http(served):
 def test_app_refuses_markup_over_http(served):
     from gradio_client import Client
 
-    result = Client(served, verbose=False).predict("<img src=x onerror=alert(1)>", "", api_name="/ask")
+    result = Client(served + "/", verbose=False).predict("<img src=x onerror=alert(1)>", "", api_name="/ask")
     assert "plain text" in result["text"] and not result["citations"]
 
 
-def test_chat_shows_what_the_resident_typed_as_text(bot, settings):
+def test_notice_viewer_highlights_the_cited_passage(served, bot):
+    c = bot.ask("How long do you keep my personal data?").citations[0]
+    page = httpx.get(f"{served}/notices/{c.notice_id}", params={"start": c.start, "end": c.end}).text
+    assert '<html lang="en-GB">' in page and page.count("<h1>") == 1
+    assert f'<mark id="passage">{c.quote}</mark>' in page
+    assert 'href="#section-how-long-do-we-keep-personal-data"' in page  # table of contents
+    assert httpx.get(f"{served}/notices/no-such-notice").status_code == 404
+    index = httpx.get(f"{served}/notices").text
+    assert "older notice" in index and "Children and Families service privacy notice" in index
+
+
+def test_staff_view_needs_a_login(served):
+    page = httpx.get(f"{served}/staff/", follow_redirects=True)
+    assert "Staff view" not in page.text  # the login page, not the queue
+    bad = httpx.post(f"{served}/staff/login", data={"username": "alice", "password": "wrong"})
+    assert bad.status_code in (400, 401)
+    with httpx.Client() as client:
+        ok = client.post(f"{served}/staff/login", data={"username": "alice", "password": "correct-horse"})
+        assert ok.status_code == 200
+        assert "Staff view" in client.get(f"{served}/staff/").text
+
+
+def test_no_staff_view_without_credentials(bot, settings):
     import app
 
-    assert app.user_text("<b>hi</b> *there*") == "&lt;b&gt;hi&lt;/b&gt; \\\\*there\\\\*".replace("\\\\", "\\")
+    url, server = serve(app.create_app(settings.replace(staff_credentials=None), bot=bot))
+    try:
+        assert httpx.get(f"{url}/staff/").status_code == 404
+    finally:
+        server.should_exit = True
 
 
-def test_sources_list_notice_edition_section_and_quote(bot):
+def test_embed_example_page(served):
+    page = httpx.get(f"{served}/embed-example").text
+    assert '<iframe src="./" title="Ask about Wigan Council privacy notices"' in page
+
+
+def test_chat_shows_what_the_resident_typed_as_text():
+    import app
+
+    assert app.user_text("<b>hi</b> *there*") == "&lt;b&gt;hi&lt;/b&gt; \\*there\\*"
+    assert "jo@example.com" not in app.user_text("mail me at jo@example.com")
+
+
+def test_sources_list_notice_edition_section_quote_and_link(bot):
     import app
 
     answer = bot.ask("How long do you keep my personal data?")
@@ -57,3 +112,5 @@ def test_sources_list_notice_edition_section_and_quote(bot):
     assert "Children and Families service privacy notice" in sources and "version 8.0" in sources
     assert "How long do we keep personal data?" in sources
     assert "We will only retain your personal data" in sources
+    c = answer.citations[0]
+    assert f"(notices/{c.notice_id}?start={c.start}&end={c.end}#passage)" in sources
