@@ -5,13 +5,26 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev index clean
+BROWSER := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMA_PORT ?= 8000
+
+.PHONY: run test install install-dev index clean chroma-server
 
 run: $(STAMP) index
 	$(PY) app.py
 
-test: $(DEV)
+test: $(DEV) | $(BROWSER)
 	$(PY) -m pytest
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
+$(BROWSER):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-dejavu-core
+
+# A real Chroma server on loopback; point the app at it with ASSISTANT_CHROMA_HOST=127.0.0.1.
+chroma-server: $(STAMP)
+	$(VENV)/bin/chroma run --path data/chroma-server --host 127.0.0.1 --port $(CHROMA_PORT)
 
 index: $(STAMP)
 	@$(PY) -m ingest --check --quiet || $(PY) -m ingest

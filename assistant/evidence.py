@@ -32,13 +32,15 @@ class Selection(BaseModel):
 
 class EvidenceSelector:
     def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20,
-                 overlap_weight: float = 0.25, passage_weight: float = 0.1, rank_penalty: float = 0.01) -> None:  # fmt: skip
+                 overlap_weight: float = 0.5, passage_weight: float = 0.5, rank_penalty: float = 0.0, second_margin: float = 0.05, whole_paragraph_chars: int = 450) -> None:  # fmt: skip
         self.max_quotes = max_quotes
         self.margin = margin
         self.list_cap = list_cap
         self.overlap_weight = overlap_weight
         self.passage_weight = passage_weight
         self.rank_penalty = rank_penalty
+        self.second_margin = second_margin
+        self.whole_paragraph_chars = whole_paragraph_chars
 
     def overlap(self, q_terms: set[str], text: str, bm25: BM25) -> float:
         """Share of the question's idf weight found in the text."""
@@ -68,12 +70,29 @@ class EvidenceSelector:
         scored.sort(key=lambda e: -e.score)
         best = scored[0]
         sel = Selection(quotes=[], best_similarity=max(e.similarity for e in scored), best_overlap=max(overlaps))
-        home = next(c for c in cands if c.passage_id == best.passage_id)
-        if home.kind == "list":
-            sel.quotes = self._from_list(best, home, scored, (pieces or {}).get(best.passage_id, [home]))
-        else:
-            sel.quotes = [e for e in scored if e.score >= best.score - self.margin][: min(3, self.max_quotes)]
+        by_id = {c.passage_id: c for c in cands}
+        sel.quotes = self._around(best, by_id, scored, pieces or {})
+        # The other notice says much the same: quote it too (the older one is marked as such).
+        other = next((e for e in scored if e.notice_id != best.notice_id), None)
+        if other is not None and other.score >= best.score - self.second_margin:
+            have = {(e.passage_id, e.unit.start) for e in sel.quotes}
+            sel.quotes += [e for e in self._around(other, by_id, scored, pieces or {})
+                           if (e.passage_id, e.unit.start) not in have]  # fmt: skip
         return sel
+
+    def _around(self, best: Evidence, by_id: dict[str, Candidate], scored: list[Evidence],
+                pieces: dict[str, list[Candidate]]) -> list[Evidence]:  # fmt: skip
+        """What to quote around the best unit: its list, its short paragraph, or its sentences."""
+        home = by_id[best.passage_id]
+        if home.kind == "list":
+            return self._from_list(best, home, scored, pieces.get(best.passage_id, [home]))
+        near = [e for e in scored if e.score >= best.score - self.margin and e.notice_id == best.notice_id][:3]
+        if len(home.text) <= self.whole_paragraph_chars:
+            # A short paragraph is quoted whole: its other sentences are the context of the best one.
+            by_unit = {(e.passage_id, e.unit.start): e for e in scored}
+            whole = [by_unit[(home.passage_id, u.start)] for u in home.units]
+            near = whole + [e for e in near if e.passage_id != home.passage_id]
+        return near
 
     def _from_list(self, best: Evidence, home: Candidate, scored: list[Evidence], pieces: list[Candidate]) -> list[Evidence]:
         """The intro plus the whole list, or plus the items that stand out from the rest."""

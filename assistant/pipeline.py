@@ -48,6 +48,7 @@ class Assistant:
         self.selector = EvidenceSelector(
             max_quotes=s.max_quotes, margin=s.evidence_margin, overlap_weight=s.evidence_overlap_weight,
             passage_weight=s.evidence_passage_weight, rank_penalty=s.evidence_rank_penalty,
+            second_margin=s.evidence_second_margin, whole_paragraph_chars=s.evidence_whole_paragraph_chars,
         )  # fmt: skip
         self._ready = False
         self._lock = threading.Lock()
@@ -126,6 +127,9 @@ class Assistant:
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
+        if not found and not self.router.mentions_privacy(q):
+            # Neither about personal data nor anything the notices say: not ours to answer.
+            return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
         if not found:
             return Answer(route="unanswerable", text=self._with_note(reply("unanswerable"), checked.note),
                           retrieved=retrieved, offers_handoff=True, request_type="other_question")  # fmt: skip

@@ -55,6 +55,7 @@ class Router:
         self._out_of_scope = compile_all("out_of_scope_patterns")
         self._follow = compile_all("follow_up_patterns")
         self._safeguarding = compile_all("safeguarding_patterns")
+        self._safeguarding_cues = compile_all("safeguarding_cues")
         self._handoff = compile_all("handoff_patterns")
         self._rights = compile_all("rights_patterns")
         terms = [t.lower() for t in data["privacy_terms"]]
@@ -69,6 +70,19 @@ class Router:
     def mentions_privacy(self, question: str) -> bool:
         low = question.lower()
         return bool(self._terms_single & set(tokens(question))) or any(t in low for t in self._terms_multi)
+
+    def at_risk(self, question: str, label: str, safe_sim: float) -> bool:
+        """Harm words in a present, personal situation; or a question like a safeguarding one.
+
+        Errs towards signposting: showing 999 to someone asking about records costs a line,
+        missing a child at risk costs far more.
+        """
+        if safe_sim >= 0.62:
+            return True
+        if not any(p.search(question) for p in self._safeguarding):
+            return False
+        cue = any(p.search(question) for p in self._safeguarding_cues)
+        return label == "safeguarding" or cue or (safe_sim >= 0.45 and not self.mentions_privacy(question))
 
     def vote(self, qvec: np.ndarray) -> tuple[dict[str, float], list[int]]:
         sims = self._matrix @ qvec  # type: ignore[operator]
@@ -95,8 +109,7 @@ class Router:
         nearest = self._examples[top[0]]
         base = {"label": label, "nearest": nearest, "similarity": float(sims[top[0]])}
         safe_sim = max(float(sims[i]) for i, (lab, _) in enumerate(self._labels) if lab == "safeguarding")
-        risk_words = any(p.search(question) for p in self._safeguarding)
-        if (risk_words and label == "safeguarding") or safe_sim >= 0.62:
+        if self.at_risk(question, label, safe_sim):
             return Decision(route="safeguarding", reason="a child may be at risk", **base)
         strong_handoff = label == "handoff" and self._labels[top[0]][0] == "handoff" and base["similarity"] >= 0.6
         if any(p.search(question) for p in self._handoff) or strong_handoff:

@@ -65,9 +65,11 @@ class Settings(BaseSettings):
         default=0.45, ge=0, le=1, description="a question word no notice uses: unanswerable below this"
     )
     evidence_margin: float = Field(default=0.08, ge=0, description="quote sentences scoring this close to the best")
-    evidence_overlap_weight: float = Field(default=0.25, ge=0)
-    evidence_passage_weight: float = Field(default=0.1, ge=0)
-    evidence_rank_penalty: float = Field(default=0.01, ge=0)
+    evidence_overlap_weight: float = Field(default=0.5, ge=0)
+    evidence_passage_weight: float = Field(default=0.5, ge=0)
+    evidence_rank_penalty: float = Field(default=0.0, ge=0)
+    evidence_second_margin: float = Field(default=0.05, ge=0, description="quote the other notice this close")
+    evidence_whole_paragraph_chars: int = Field(default=450, ge=0, description="paragraphs this short are quoted whole")
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
 

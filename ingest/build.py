@@ -15,11 +15,22 @@ from pydantic import BaseModel
 from tqdm import tqdm
 
 from assistant.embedder import Embedder, shared_embedder
-from assistant.models import Notice, Passage
+from assistant.models import Notice, Passage, Unit
 from assistant.settings import Settings
 from assistant.store import NoticeStore, notice_meta, passage_meta, unit_id, unit_meta
 from ingest.chunk import chunk_notice
 from ingest.parse import load_notices
+
+
+def unit_search_text(p: Passage, u: Unit) -> str:
+    """What a sentence or item is embedded as: with its section, and a list item with its intro.
+
+    "The police" alone is close to any question about the police; under "Who do we share
+    personal data with?" and "we share data with ... the following" it answers one.
+    """
+    intro = p.context or (p.units[0].text if p.units and p.units[0].kind == "intro" else "")
+    frame = intro if u.kind == "item" and intro else ""
+    return " ".join(x for x in (p.section + ":" if p.section else "", frame, u.text) if x)
 
 
 class IngestReport(BaseModel):
@@ -97,7 +108,7 @@ class Indexer:
             # The notice title helps "the education notice says..." questions find their notice.
             texts = [f"{by_id[p.notice_id].title}\n{p.search_text}" for p in new]
             unit_rows = [(p, i, u) for p in new for i, u in enumerate(p.units)]
-            vecs = self._embed(texts + [u.text for _, _, u in unit_rows], "embedding passages")
+            vecs = self._embed(texts + [unit_search_text(p, u) for p, _, u in unit_rows], "embedding passages")
             embedded = len(vecs)
             pvecs, uvecs = vecs[: len(texts)], vecs[len(texts) :]
             for s in _batches(len(new), batch):

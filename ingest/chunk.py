@@ -187,6 +187,13 @@ def is_contents(group: Group, headings: list[str]) -> bool:
     )
 
 
+def is_page_chrome(group: Group) -> bool:
+    """A bare short line before the first heading ("Home Page", "Privacy Notice"): the web
+    page's navigation or title copied with the notice, not something a notice says."""
+    b = group.blocks[0]
+    return not group.section and len(group.blocks) == 1 and short_line(b) and len(b.text.split()) <= 4
+
+
 def sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans within body[start:end]."""
     text = body[start:end]
@@ -230,7 +237,7 @@ def chunk_notice(notice: Notice, max_chars: int = 700) -> list[Passage]:
         )
 
     for g in groups:
-        if is_contents(g, headings):
+        if is_contents(g, headings) or is_page_chrome(g):
             continue
         intro_block = g.blocks[0] if g.kind == "list" and g.blocks[0].kind == "text" else None
         units: list[Unit] = []
