@@ -42,7 +42,7 @@ class Assistant:
         self.settings = base.replace(**overrides) if overrides else base
         self.embedder = embedder or shared_embedder()
         self.store = NoticeStore(self.settings)
-        self.router = Router(self.embedder)
+        self.router = Router(self.embedder, uncovered_similarity=self.settings.uncovered_similarity)
         self.retriever = HybridRetriever(self.settings, self.store)
         s = self.settings
         self.selector = EvidenceSelector(
@@ -98,6 +98,9 @@ class Assistant:
         decision = self.router.run(q, qvec)
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
+        if decision.route == "unanswerable":
+            return Answer(route="unanswerable", text=self._with_note(reply("unanswerable"), checked.note),
+                          offers_handoff=True, request_type="other_question")  # fmt: skip
         if decision.route == "safeguarding":
             text = reply("safeguarding", contact=self.settings.childrens_services_contact)
             return Answer(route="safeguarding", text=text)

@@ -33,9 +33,10 @@ class Decision(BaseModel):
 
 
 class Router:
-    def __init__(self, embedder: Embedder, k: int = 5) -> None:
+    def __init__(self, embedder: Embedder, k: int = 5, uncovered_similarity: float = 0.6) -> None:
         self.embedder = embedder
         self.k = k
+        self.uncovered_similarity = uncovered_similarity
         self._matrix: np.ndarray | None = None
 
     def warm_up(self) -> None:
@@ -58,6 +59,9 @@ class Router:
         self._safeguarding_cues = compile_all("safeguarding_cues")
         self._handoff = compile_all("handoff_patterns")
         self._rights = compile_all("rights_patterns")
+        self._openers = compile_all("general_question_openers")
+        topics = data.get("uncovered_topics", [])
+        self._topics = self.embedder.embed(topics) if topics else None
         terms = [t.lower() for t in data["privacy_terms"]]
         self._terms_single = {tokens(t)[0] for t in terms if len(t.split()) == 1 and tokens(t)}
         self._terms_multi = [t for t in terms if len(t.split()) > 1]
@@ -111,13 +115,19 @@ class Router:
         safe_sim = max(float(sims[i]) for i, (lab, _) in enumerate(self._labels) if lab == "safeguarding")
         if self.at_risk(question, label, safe_sim):
             return Decision(route="safeguarding", reason="a child may be at risk", **base)
+        general = any(p.search(question.lower()) for p in self._openers)
+        rights = label == "rights" or any(p.search(question) for p in self._rights)
         strong_handoff = label == "handoff" and self._labels[top[0]][0] == "handoff" and base["similarity"] >= 0.6
-        if any(p.search(question) for p in self._handoff) or strong_handoff:
+        asks_to_act = any(p.search(question) for p in self._handoff) and not (general and rights)
+        if asks_to_act or (strong_handoff and not general):
             return Decision(route="handoff", offers_handoff=True, request_type=self.request_type(qvec),
                             reason="asks the council to act or to judge", **base)  # fmt: skip
         if label == "out_of_scope" and not self.mentions_privacy(question):
             return Decision(route="out_of_scope", reason="nearest phrasings are out of scope", **base)
-        if label == "rights" or any(p.search(question) for p in self._rights):
+        if self._topics is not None and float(np.max(self._topics @ qvec)) >= self.uncovered_similarity:
+            return Decision(route="unanswerable", offers_handoff=True, request_type="other_question",
+                            reason="a topic the notices do not cover", **base)  # fmt: skip
+        if rights:
             return Decision(route="answer", offers_handoff=True, request_type=self.request_type(qvec),
                             reason="about a right: answer and offer the form", **base)  # fmt: skip
         return Decision(route="answer", **base)

@@ -51,10 +51,10 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50, description="passages returned with an answer")
     dense_candidates: int = Field(default=20, ge=1, le=200)
     lexical_candidates: int = Field(default=20, ge=1, le=200)
-    rrf_k: int = Field(default=60, ge=1)
+    rrf_k: int = Field(default=20, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
-    unit_weight: float = Field(default=1.0, ge=0, description="weight of sentence-level dense ranking")
+    unit_weight: float = Field(default=2.0, ge=0, description="weight of sentence-level dense ranking")
     current_notice_bonus: float = Field(
         default=0.1, ge=0, description="fraction added to a current notice's fused score"
     )
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         default=0.3, ge=0, le=1, description="best sentence cosine below this: unanswerable"
     )
     unknown_term_relevance: float = Field(
-        default=0.45, ge=0, le=1, description="a question word no notice uses: unanswerable below this"
+        default=0.35, ge=0, le=1, description="a question word no notice uses: unanswerable below this"
     )
     evidence_margin: float = Field(default=0.08, ge=0, description="quote sentences scoring this close to the best")
     evidence_overlap_weight: float = Field(default=0.5, ge=0)
@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     evidence_rank_penalty: float = Field(default=0.0, ge=0)
     evidence_second_margin: float = Field(default=0.05, ge=0, description="quote the other notice this close")
     evidence_whole_paragraph_chars: int = Field(default=450, ge=0, description="paragraphs this short are quoted whole")
+    uncovered_similarity: float = Field(
+        default=0.6, ge=0, le=1, description="this close to an uncovered topic (routing.yaml): unanswerable"
+    )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
 
