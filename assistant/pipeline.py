@@ -98,9 +98,6 @@ class Assistant:
         decision = self.router.run(q, qvec)
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
-        if decision.route == "unanswerable":
-            return Answer(route="unanswerable", text=self._with_note(reply("unanswerable"), checked.note),
-                          offers_handoff=True, request_type="other_question")  # fmt: skip
         if decision.route == "safeguarding":
             text = reply("safeguarding", contact=self.settings.childrens_services_contact)
             return Answer(route="safeguarding", text=text)
@@ -123,14 +120,15 @@ class Assistant:
         sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces,  # type: ignore[arg-type]
                                 self.retriever.lexical_query(q))  # fmt: skip
         unknown = self.retriever.unknown_terms(q)
-        found = bool(sel.quotes) and self.answerable(sel.best_similarity, sel.best_overlap, unknown)
+        found = (decision.route != "unanswerable" and bool(sel.quotes)
+                 and self.answerable(sel.best_similarity, sel.best_overlap, unknown))  # fmt: skip
         quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
 
         if decision.route == "handoff":
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
-        if not found and not self.router.mentions_privacy(q):
+        if not found and decision.route != "unanswerable" and not self.router.mentions_privacy(q):
             # Neither about personal data nor anything the notices say: not ours to answer.
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
         if not found:

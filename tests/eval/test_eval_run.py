@@ -1,0 +1,98 @@
+"""The eval suite end to end (real model, real index) and its metrics on crafted results."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval.gold import GoldError, GoldItem, load_gold
+from eval.metrics import score, statements
+from tests.conftest import ROOT
+
+GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
+
+# Floors that CI enforces on the held-out test split. The issue's targets are higher
+# (recall@3 0.95, behaviour 0.95); these are today's measured levels, to catch regressions.
+FLOORS = {"recall@3": 0.70, "groundedness": 1.0, "behaviour_accuracy": 0.82, "citation_precision": 0.5}
+
+
+def run_eval(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "eval", "run", "--quiet", "--json", *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_test_split_meets_the_quality_floor(built_index, tmp_path):
+    out = tmp_path / "results.jsonl"
+    m = run_eval("--gold", str(GOLD), "--split", "test", "--out", str(out))["ours"]
+    for key, floor in FLOORS.items():
+        assert m[key] >= floor, (key, m[key], m)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == m["questions"] == len(load_gold(GOLD, "test"))
+    assert set(rows[0]) >= {"id", "question", "expect", "route", "offers_handoff", "text", "citations", "retrieved", "latency_ms"}
+
+
+def test_report_shows_ours_and_the_peer_side_by_side(built_index, tmp_path):
+    result = run_eval("--gold", str(GOLD), "--split", "dev", "--baseline", "--report", str(tmp_path))
+    assert set(result) == {"ours", "peer"}
+    assert result["peer"]["behaviour"]["handoff"] == 0.0  # the peer never hands off
+    report = (tmp_path / "report.md").read_text()
+    assert "| metric | ours | peer |" in report and "Evidence recall@3" in report
+    for png in ("behaviour_by_category.png", "confusion.png", "latency.png"):
+        data = (tmp_path / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_broken_gold_line_is_reported_with_its_number(tmp_path: Path):
+    f = tmp_path / "gold.jsonl"
+    f.write_text('{"id": "a", "question": "q", "expect": "answer", "extra": 1}\n{"id": "b", "question": \n')
+    with pytest.raises(GoldError, match=r"gold.jsonl:2: not valid JSON"):
+        load_gold(f)
+    f.write_text('{"id": "a", "question": "q", "expect": "answer", "extra": 1}\n')
+    assert load_gold(f)[0].id == "a"  # unknown fields are ignored
+    proc = subprocess.run([sys.executable, "-m", "eval", "score", str(f), "--gold", str(tmp_path / "missing.jsonl")],
+                          capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
+
+
+BODY = "Intro line.\nWe share data with the following:\n- The police\n- Schools\nWe keep data for as long as necessary.\n"
+
+
+def row(text, citations, retrieved=(), route="answer", offers=False):  # noqa: ANN001, ANN201
+    return {"id": "q1", "question": "q", "expect": "answer", "route": route, "offers_handoff": offers, "text": text,
+            "citations": citations, "retrieved": list(retrieved), "latency_ms": 5.0}  # fmt: skip
+
+
+def cite(quote: str, body: str = BODY, start: int | None = None) -> dict:
+    s = body.find(quote) if start is None else start
+    return {"n": 1, "notice_id": "n", "notice_title": "N", "section": "S", "quote": quote, "start": s, "end": s + len(quote)}
+
+
+def test_groundedness_fails_a_statement_whose_quote_is_not_verbatim():
+    gold = [GoldItem(id="q1", question="q", expect="answer", evidence=["The police"])]
+    good = row("> The police [1]", [cite("The police")], [{"text": "- The police", "notice_id": "n"}])
+    assert score([good], gold, {"n": BODY})["groundedness"] == 1.0
+    forged = row("> The police and the army [1]", [cite("The police and the army", start=0)])
+    m = score([forged], gold, {"n": BODY})
+    assert m["groundedness"] == 0.0 and m["citation_precision"] == 0.0
+
+
+def test_recall_and_citation_precision_definitions():
+    gold = [GoldItem(id="q1", question="q", expect="answer", evidence=["The police", "Schools"])]
+    retrieved = [{"text": "We keep data for as long as necessary.", "notice_id": "n"}, {"text": "- The police\n- Schools", "notice_id": "n"}]
+    intro = cite("We share data with the following:")
+    police = cite("The police")
+    m = score([row("> We share data with the following: [1]\n> - The police [2]", [intro, police], retrieved)], gold, {"n": BODY})
+    assert m["recall@1"] == 0.0 and m["recall@3"] == 1.0
+    assert m["cited_recall"] == 0.5  # "Schools" was not cited
+    assert m["citation_precision"] == 1.0  # the intro sentence of the list holding a gold quote counts
+
+
+def test_framing_lines_are_not_statements_but_other_text_is():
+    text = ("From the **Notice** (version 1, May 2020), section “S”:\n\n> The police [1]\n\n"
+            "If you want the council to act on this, you can contact the Data Protection Officer with the form.\n"
+            "We never share anything.")  # fmt: skip
+    assert statements(text) == ["The police", "We never share anything."]
