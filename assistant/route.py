@@ -86,7 +86,7 @@ class Router:
         if not any(p.search(question) for p in self._safeguarding):
             return False
         cue = any(p.search(question) for p in self._safeguarding_cues)
-        return label == "safeguarding" or cue or (safe_sim >= 0.45 and not self.mentions_privacy(question))
+        return label == "safeguarding" or cue or not self.mentions_privacy(question)
 
     def vote(self, qvec: np.ndarray) -> tuple[dict[str, float], list[int]]:
         sims = self._matrix @ qvec  # type: ignore[operator]
