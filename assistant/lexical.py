@@ -35,48 +35,65 @@ def tokens(text: str) -> list[str]:
 
 
 class BM25:
-    """Okapi BM25 with an inverted index, so a query touches only passages sharing a term."""
+    """Okapi BM25 with per-term weights computed at build time.
+
+    A query adds up the precomputed weights of its terms' postings with numpy, so its cost
+    grows with the postings it touches, not with Python loops over the corpus.
+    """
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1 = k1
         self.b = b
         self.ids: list[str] = []
-        self.groups: list[str] = []
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.lengths: list[int] = []
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.group_index: dict[str, int] = {}
+        self.groups = np.zeros(0, dtype=np.int32)
 
     def build(self, ids: list[str], texts: list[str], groups: list[str]) -> "BM25":
-        self.ids, self.groups = list(ids), list(groups)
-        self.postings = defaultdict(list)
-        self.lengths = []
+        self.ids = list(ids)
+        self.group_index = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+        self.groups = np.asarray([self.group_index[g] for g in groups], dtype=np.int32)
+        raw: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        lengths = np.zeros(len(texts), dtype=np.float32)
         for i, text in enumerate(texts):
             toks = tokens(text)
-            self.lengths.append(len(toks))
+            lengths[i] = len(toks)
             for term, tf in Counter(toks).items():
-                self.postings[term].append((i, tf))
-        self.avg = (sum(self.lengths) / len(self.lengths)) if self.lengths else 1.0
-        self.lengths_arr = np.asarray(self.lengths, dtype=np.float32)
+                raw[term].append((i, tf))
+        avg = float(lengths.mean()) if len(texts) else 1.0
+        n = len(texts)
+        self.postings = {}
+        for term, plist in raw.items():
+            idx = np.fromiter((i for i, _ in plist), dtype=np.int32, count=len(plist))
+            tf = np.fromiter((t for _, t in plist), dtype=np.float32, count=len(plist))
+            idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
+            norm = self.k1 * (1 - self.b + self.b * lengths[idx] / (avg or 1.0))
+            self.postings[term] = (idx, (idf * tf * (self.k1 + 1) / (tf + norm)).astype(np.float32))
         return self
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def idf(self, term: str) -> float:
-        df = len(self.postings.get(term, ()))
+        df = len(self.postings[term][0]) if term in self.postings else 0
         n = len(self.ids)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, query: str, k: int, group: str | None = None) -> list[tuple[str, float]]:
-        scores: dict[int, float] = defaultdict(float)
-        for term in set(tokens(query)):
-            plist = self.postings.get(term)
-            if not plist:
-                continue
-            idf = self.idf(term)
-            for i, tf in plist:
-                if group is not None and self.groups[i] != group:
-                    continue
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg)
-                scores[i] += idf * tf * (self.k1 + 1) / (tf + norm)
-        best = sorted(scores.items(), key=lambda kv: -kv[1])[:k]
-        return [(self.ids[i], s) for i, s in best]
+        terms = [t for t in set(tokens(query)) if t in self.postings]
+        if not terms or not self.ids:
+            return []
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        for term in terms:
+            idx, weight = self.postings[term]
+            scores[idx] += weight  # each passage appears once per term
+        if group is not None:
+            g = self.group_index.get(group)
+            if g is None:
+                return []
+            scores[self.groups != g] = 0.0
+        hits = np.flatnonzero(scores)
+        if len(hits) > k:
+            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        hits = hits[np.argsort(-scores[hits], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in hits]
