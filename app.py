@@ -284,7 +284,8 @@ def _join(root: str, path: str) -> str | None:
 
 LIVE_JS = """<script>
 // Gradio has no live-region option: make the answer status polite so screen readers announce it.
-document.addEventListener('DOMContentLoaded', () => {
+// Gradio adds this script after DOMContentLoaded has fired, so run it at once when the page is loaded.
+((run) => document.readyState === 'loading' ? document.addEventListener('DOMContentLoaded', run) : run())(() => {
   const roles = {'answer-status': 'status', 'form-result': 'status', 'error-summary': 'alert'};
   const t = setInterval(() => {
     let done = 0;

@@ -217,13 +217,19 @@ def scale_row(target: int, tmp: Path, embedder, gold, knowledge: Path, seed: int
     bot.warm_up()
     warm = time.perf_counter() - t0
     bot.ask("What is this notice about?")
-    log(f"scale {target:,}: asking {len(gold)} questions")
+    log(f"scale {target:,}: asking {len(gold)} questions, twice")
+    getattr(embedder, "_cache", {}).clear()  # the first pass pays for embedding each question
     lat, rows = [], []
     for item in gold:
         t0 = time.perf_counter()
         answer = bot.ask(item.question, notice=item.notice)
         lat.append((time.perf_counter() - t0) * 1000)
         rows.append(result_row(item, answer.model_dump(mode="json")))
+    cached = []  # the second finds every question vector cached: what is left grows with the corpus
+    for item in gold:
+        t0 = time.perf_counter()
+        bot.ask(item.question, notice=item.notice)
+        cached.append((time.perf_counter() - t0) * 1000)
     bodies = {n.id: n.body for n in real}
     strict = score(strict_rows(rows, set(bodies)), gold, bodies)["recall@3"]
     loose = score(rows, gold, {nid: n.body for nid, n in bot.notices.items()})["recall@3"]
@@ -231,7 +237,8 @@ def scale_row(target: int, tmp: Path, embedder, gold, knowledge: Path, seed: int
     again = Indexer(settings, embedder=embedder, progress=False).run()
     row = {"target": target, "notices": rep.notices, "passages": rep.passages, "embedded_texts": rep.embedded_texts,
            "ingest_s": round(rep.seconds, 1), "index_mb": dir_mb(index), "warm_up_s": round(warm, 2),
-           "ask_p50_ms": pct(lat, 50), "ask_p95_ms": pct(lat, 95), "recall@3": strict, "recall@3_any_copy": loose,
+           "ask_p50_ms": pct(lat, 50), "ask_p95_ms": pct(lat, 95), "ask_cached_query_p50_ms": pct(cached, 50),
+           "ask_cached_query_p95_ms": pct(cached, 95), "recall@3": strict, "recall@3_any_copy": loose,
            "reingest_unchanged_s": round(again.seconds, 2)}  # fmt: skip
     del bot
     release_chroma()
@@ -253,11 +260,14 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
 
     gold = load_gold(args.gold)
     knowledge = args.knowledge.resolve()
-    out: dict[str, Any] = {"cpus": os.cpu_count(), "gold_questions": len(gold)}
+    out: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2), "gold_questions": len(gold)}
     embedder = shared_embedder()
     t0 = time.perf_counter()
     embedder.warm_up()
     out["model_load_s"] = round(time.perf_counter() - t0, 2)
+    import torch
+
+    out["torch_threads"] = torch.get_num_threads()
 
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmpdir:
         tmp = Path(tmpdir)
@@ -293,6 +303,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             out["scale"] = [scale_row(t, tmp, embedder, gold, knowledge, args.seed) for t in targets]
         del ours
         release_chroma()
+    out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     return out
 
 
@@ -302,7 +313,8 @@ def table(r: dict[str, Any]) -> str:
         return f"  {label:<38} {vals}{unit}"
 
     lines = [
-        f"benchmark ({r['cpus']} CPUs, {r['gold_questions']} gold questions, {r['passages']} passages)",
+        f"benchmark ({r['cpus']} CPUs, torch threads {r.get('torch_threads')}, load average "
+        f"{r.get('load_avg_1m')} → {r.get('load_avg_1m_end')}; {r['gold_questions']} gold questions, {r['passages']} passages)",
         line("model load", "model_load_s", unit=" s"),
         line("ingest knowledge/: s / passages/s / texts/s", "ingest_s", "ingest_passages_per_s", "ingest_texts_per_s"),
         line("ask p50 / p95 (ours)", "ask_p50_ms", "ask_p95_ms", unit=" ms"),
@@ -321,10 +333,13 @@ def table(r: dict[str, Any]) -> str:
     elif "http_failed" in r:
         lines.append(f"  HTTP load failed: {r['http_failed']}")
     if r.get("scale"):
-        cols = ["passages", "ingest_s", "index_mb", "warm_up_s", "ask_p50_ms", "ask_p95_ms", "recall@3",
-                "recall@3_any_copy", "reingest_unchanged_s"]  # fmt: skip
-        lines += ["", "  scale (synthetic notices + the real ones)", "  " + "  ".join(f"{c:>12}" for c in cols)]
-        lines += ["  " + "  ".join(f"{row.get(c, '-')!s:>12}" for c in cols) for row in r["scale"]]
+        cols = {"passages": "passages", "ingest_s": "ingest s", "index_mb": "index MB", "warm_up_s": "warm-up s",
+                "ask_p50_ms": "ask p50", "ask_p95_ms": "ask p95", "ask_cached_query_p50_ms": "cached-q p50",
+                "recall@3": "recall@3", "recall@3_any_copy": "r@3 any copy", "reingest_unchanged_s": "re-ingest s"}  # fmt: skip
+        lines += ["", "  scale (synthetic notices + the real ones; ask in ms; recall@3 counts only the real notices'",
+                  "  passages, 'any copy' also a synthetic notice's verbatim copy of the evidence)",
+                  "  " + " ".join(f"{c:>12}" for c in cols.values())]  # fmt: skip
+        lines += ["  " + " ".join(f"{row.get(c, '-')!s:>12}" for c in cols) for row in r["scale"]]
     return "\n".join(lines)
 
 
