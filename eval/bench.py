@@ -1,4 +1,4 @@
-"""python -m eval bench: how fast, how heavy, and how it scales. A benchmark, not a test.
+"""python -m eval.bench: how fast, how heavy, and how it scales. A benchmark, not a test.
 
 Measures, in one run on this machine: ask latency against the LangChain peer (same model,
 same notices, questions interleaved so both see the same machine load), cold start of a
@@ -240,10 +240,6 @@ def scale_row(target: int, tmp: Path, embedder, gold, knowledge: Path, seed: int
            "ask_p50_ms": pct(lat, 50), "ask_p95_ms": pct(lat, 95), "ask_cached_query_p50_ms": pct(cached, 50),
            "ask_cached_query_p95_ms": pct(cached, 95), "recall@3": strict, "recall@3_any_copy": loose,
            "reingest_unchanged_s": round(again.seconds, 2)}  # fmt: skip
-    del bot
-    release_chroma()
-    shutil.rmtree(index, ignore_errors=True)
-    shutil.rmtree(corpus, ignore_errors=True)
     return row
 
 
@@ -300,7 +296,17 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                 out["http_failed"] = f"{type(e).__name__}: {e}"
                 log(f"HTTP load failed: {out['http_failed']}")
             targets = [1_000, 10_000] + ([100_000] if args.large else [])
-            out["scale"] = [scale_row(t, tmp, embedder, gold, knowledge, args.seed) for t in targets]
+            out["scale"] = []
+            for target in targets:
+                try:
+                    out["scale"].append(scale_row(target, tmp, embedder, gold, knowledge, args.seed))
+                except Exception as e:  # noqa: BLE001  (a corpus too big for the code is a finding, not a crash)
+                    out["scale"].append({"target": target, "failed": f"{type(e).__name__}: {e}"})
+                    log(f"scale {target:,} failed: {type(e).__name__}: {e}")
+                finally:
+                    release_chroma()
+                    for d in (tmp / f"corpus-{target}", tmp / f"index-{target}"):
+                        shutil.rmtree(d, ignore_errors=True)
         del ours
         release_chroma()
     out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
@@ -339,7 +345,11 @@ def table(r: dict[str, Any]) -> str:
         lines += ["", "  scale (synthetic notices + the real ones; ask in ms; recall@3 counts only the real notices'",
                   "  passages, 'any copy' also a synthetic notice's verbatim copy of the evidence)",
                   "  " + " ".join(f"{c:>12}" for c in cols.values())]  # fmt: skip
-        lines += ["  " + " ".join(f"{row.get(c, '-')!s:>12}" for c in cols) for row in r["scale"]]
+        for row in r["scale"]:
+            if "failed" in row:
+                lines.append(f"  {row['target']:>12,} failed: {row['failed']}")
+            else:
+                lines.append("  " + " ".join(f"{row.get(c, '-')!s:>12}" for c in cols))
     return "\n".join(lines)
 
 
