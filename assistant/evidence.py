@@ -32,7 +32,8 @@ class Selection(BaseModel):
 
 class EvidenceSelector:
     def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20,
-                 overlap_weight: float = 0.5, passage_weight: float = 0.5, rank_penalty: float = 0.0, second_margin: float = 0.05, whole_paragraph_chars: int = 450) -> None:  # fmt: skip
+                 overlap_weight: float = 0.5, passage_weight: float = 0.5, rank_penalty: float = 0.0, second_margin: float = 0.05, whole_paragraph_chars: int = 450,
+                 max_passages: int = 3, passage_margin: float = 1.0) -> None:  # fmt: skip
         self.max_quotes = max_quotes
         self.margin = margin
         self.list_cap = list_cap
@@ -41,6 +42,8 @@ class EvidenceSelector:
         self.rank_penalty = rank_penalty
         self.second_margin = second_margin
         self.whole_paragraph_chars = whole_paragraph_chars
+        self.max_passages = max_passages
+        self.passage_margin = passage_margin
 
     def overlap(self, q_terms: set[str], text: str, bm25: BM25) -> float:
         """Share of the question's idf weight found in the text."""
@@ -72,6 +75,17 @@ class EvidenceSelector:
         sel = Selection(quotes=[], best_similarity=max(e.similarity for e in scored), best_overlap=max(overlaps))
         by_id = {c.passage_id: c for c in cands}
         sel.quotes = self._around(best, by_id, scored, pieces or {})
+        # Further passages the ranking puts close behind the first: quote their best units too.
+        top = cands[0].score
+        for c in cands[1 : self.max_passages]:
+            if c.score < top - self.passage_margin or c.passage_id == best.passage_id:
+                continue
+            own = next((e for e in scored if e.passage_id == c.passage_id), None)
+            if own is None:
+                continue
+            have = {(e.passage_id, e.unit.start) for e in sel.quotes}
+            sel.quotes += [e for e in self._around(own, by_id, scored, pieces or {}, same_passage=True)
+                           if (e.passage_id, e.unit.start) not in have]  # fmt: skip
         # The other notice says much the same: quote it too (the older one is marked as such).
         other = next((e for e in scored if e.notice_id != best.notice_id), None)
         if other is not None and other.score >= best.score - self.second_margin:
@@ -81,12 +95,13 @@ class EvidenceSelector:
         return sel
 
     def _around(self, best: Evidence, by_id: dict[str, Candidate], scored: list[Evidence],
-                pieces: dict[str, list[Candidate]]) -> list[Evidence]:  # fmt: skip
+                pieces: dict[str, list[Candidate]], same_passage: bool = False) -> list[Evidence]:  # fmt: skip
         """What to quote around the best unit: its list, its short paragraph, or its sentences."""
         home = by_id[best.passage_id]
         if home.kind == "list":
             return self._from_list(best, home, scored, pieces.get(best.passage_id, [home]))
-        near = [e for e in scored if e.score >= best.score - self.margin and e.notice_id == best.notice_id][:3]
+        near = [e for e in scored if e.score >= best.score - self.margin and e.notice_id == best.notice_id
+                and (not same_passage or e.passage_id == best.passage_id)][:3]  # fmt: skip
         if len(home.text) <= self.whole_paragraph_chars:
             # A short paragraph is quoted whole: its other sentences are the context of the best one.
             by_unit = {(e.passage_id, e.unit.start): e for e in scored}

@@ -79,19 +79,30 @@ class BM25:
         n = len(self.ids)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def search(self, query: str, k: int, group: str | None = None) -> list[tuple[str, float]]:
-        terms = [t for t in set(tokens(query)) if t in self.postings]
-        if not terms or not self.ids:
-            return []
+    def scores(self, terms: list[str], group: str | None = None) -> np.ndarray:
+        """BM25 score of every passage for these (already tokenised) terms."""
         scores = np.zeros(len(self.ids), dtype=np.float32)
-        for term in terms:
-            idx, weight = self.postings[term]
-            scores[idx] += weight  # each passage appears once per term
+        for term in set(terms):
+            if term in self.postings:
+                idx, weight = self.postings[term]
+                scores[idx] += weight  # each passage appears once per term
         if group is not None:
             g = self.group_index.get(group)
             if g is None:
-                return []
+                return np.zeros(len(self.ids), dtype=np.float32)
             scores[self.groups != g] = 0.0
+        return scores
+
+    def has(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` contains ``term``."""
+        if term not in self.postings:
+            return np.zeros(len(rows), dtype=bool)
+        idx = self.postings[term][0]
+        pos = np.searchsorted(idx, rows)
+        return (pos < len(idx)) & (idx[np.minimum(pos, len(idx) - 1)] == rows)
+
+    def search(self, query: str, k: int, group: str | None = None) -> list[tuple[str, float]]:
+        scores = self.scores(tokens(query), group)
         hits = np.flatnonzero(scores)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]

@@ -49,6 +49,7 @@ class Assistant:
             max_quotes=s.max_quotes, margin=s.evidence_margin, overlap_weight=s.evidence_overlap_weight,
             passage_weight=s.evidence_passage_weight, rank_penalty=s.evidence_rank_penalty,
             second_margin=s.evidence_second_margin, whole_paragraph_chars=s.evidence_whole_paragraph_chars,
+            max_passages=s.evidence_passages, passage_margin=s.evidence_passage_margin,
         )  # fmt: skip
         self._ready = False
         self._lock = threading.Lock()

@@ -1,17 +1,30 @@
-"""Hybrid retrieval: dense neighbours from Chroma fused with BM25, current notices first."""
+"""Hybrid retrieval: three first-stage searches, then a learned ranking of their union.
+
+First stage: dense search over passages (exact, in memory), dense search over sentences
+and list items (Chroma's HNSW index) and BM25 over passages with the notices' own words
+added to the question. Every passage any of them found is described by a few signals
+(``assistant.rank.FEATURES``) and ranked by a linear model fitted on the dev questions.
+
+Warm-up reads the passages once (paged), so a question costs a few array operations
+plus one Chroma query, whatever the number of notices.
+"""
 
 from __future__ import annotations
+
+import math
+from collections import OrderedDict
 
 import numpy as np
 
 from assistant.glossary import Glossary, Speller
 from assistant.lexical import BM25, tokens
+from assistant.models import Notice, Retrieved, Unit
+from assistant.rank import FEATURES, Ranker, default_ranker
 from assistant.resources import load
+from assistant.settings import Settings
+from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all, unit_id
 
 GENERIC = frozenset(t for w in load("routing").get("generic_terms", []) for t in tokens(w))
-from assistant.models import Notice, Retrieved, Unit
-from assistant.settings import Settings
-from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, unit_id
 
 
 class Candidate(Retrieved):
@@ -24,30 +37,54 @@ class Candidate(Retrieved):
 
 
 class HybridRetriever:
-    def __init__(self, settings: Settings, store: NoticeStore) -> None:
+    def __init__(self, settings: Settings, store: NoticeStore, ranker: Ranker | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.ranker = ranker
         self.bm25: BM25 | None = None
         self.notices: dict[str, Notice] = {}
+        self._units: OrderedDict[str, tuple[list[Unit], np.ndarray]] = OrderedDict()
 
     def warm_up(self) -> None:
-        """Load notices and build the lexical index from the Chroma collections."""
-        pcol, _, ncol = self.store.collections()
-        self._pcol, self._ucol = pcol, _
-        got = ncol.get(include=["documents", "metadatas"])
+        """Read notices and passages (paged) and build the lexical index."""
+        pcol, ucol, ncol = self.store.collections()
+        self._ucol = ucol
+        got = get_all(ncol, ["documents", "metadatas"])
         self.notices = {
             nid: Notice(id=nid, body=doc, **{k: v for k, v in meta.items() if k in Notice.model_fields})
             for nid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
         }
-        rows = pcol.get(include=["documents", "metadatas"])
+        rows = get_all(pcol, ["documents", "metadatas", "embeddings"])
+        self.ids: list[str] = rows["ids"]
+        self.docs: list[str] = rows["documents"]
+        self.metas: list[dict] = rows["metadatas"]
+        self.row = {pid: i for i, pid in enumerate(self.ids)}
+        dim = len(rows["embeddings"][0]) if self.ids else 1
+        self.vecs = np.asarray(rows["embeddings"], dtype=np.float32).reshape(len(self.ids), dim)
+        nids = [m["notice_id"] for m in self.metas]
+        self.by_notice: dict[str, np.ndarray] = {}
+        for nid in dict.fromkeys(nids):
+            self.by_notice[nid] = np.asarray([i for i, n in enumerate(nids) if n == nid], dtype=np.int64)
+        centre = self.vecs.mean(axis=0) if len(self.ids) else np.zeros(dim, dtype=np.float32)
+        self.centrality = self.vecs @ (centre / (np.linalg.norm(centre) or 1.0))
+        self.current = np.asarray([m.get("status") == "current" for m in self.metas], dtype=np.float32)
+        # The pieces of a long list split at ingest, found by their shared intro.
+        self.list_of: dict[int, tuple[str, str, str]] = {}
+        self.lists: dict[tuple[str, str, str], list[int]] = {}
+        for i, (doc, m) in enumerate(zip(self.docs, self.metas)):
+            if m.get("kind") == "list":
+                intro = m.get("context") or doc.split("\n", 1)[0]
+                key = (m["notice_id"], m["section"], intro)
+                self.list_of[i] = key
+                self.lists.setdefault(key, []).append(i)
         titles = {nid: n.title for nid, n in self.notices.items()}
-        texts = [
-            f"{titles.get(m['notice_id'], '')}\n{m.get('section', '')}\n{m.get('context', '')}\n{d}"
-            for d, m in zip(rows["documents"], rows["metadatas"])
-        ]
-        self.bm25 = BM25().build(rows["ids"], texts, [m["notice_id"] for m in rows["metadatas"]])
+        texts = [f"{titles.get(m['notice_id'], '')}\n{m.get('section', '')}\n{m.get('context', '')}\n{d}"
+                 for d, m in zip(self.docs, self.metas)]  # fmt: skip
+        self.bm25 = BM25().build(self.ids, texts, nids)
+        self.sections = BM25().build(self.ids, [m.get("section", "") for m in self.metas], nids)
         self.glossary = Glossary()
         self.speller = Speller(set(self.bm25.postings))
+        self._units.clear()
 
     def lexical_query(self, question: str) -> str:
         """The question, typos mended, plus the notices' words for the resident's words."""
@@ -58,78 +95,140 @@ class HybridRetriever:
         if self.bm25 is None:
             self.warm_up()
         try:
-            return self._run(query, qvec, notice, top_k)
+            cands, x = self.candidates(query, qvec, notice)
         except STORE_ERRORS as e:
             # A Chroma server that went away: say so; the next question tries again.
             raise StoreUnavailable(f"cannot reach {self.store.where}: {e}") from None
-
-    def _run(self, query: str, qvec: np.ndarray, notice: str | None, top_k: int | None) -> list[Candidate]:
-        s = self.settings
-        k = top_k or s.top_k
-        where = {"notice_id": notice} if notice else None
-        n_dense = min(s.dense_candidates, max(1, len(self.bm25)))  # type: ignore[arg-type]
-        dense = self._pcol.query(
-            query_embeddings=[qvec], n_results=n_dense, where=where, include=["distances"]
-        )
-        dense_ids = dense["ids"][0]
-        cos = {pid: 1.0 - d for pid, d in zip(dense_ids, dense["distances"][0])}
-        lexical = self.bm25.search(self.lexical_query(query), s.lexical_candidates, group=notice)  # type: ignore[union-attr]
-        # Sentence-level neighbours: a passage is as close as its closest sentence or item.
-        n_units = min(s.dense_candidates * 3, max(1, len(self.bm25) * 3))  # type: ignore[arg-type]
-        units = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=["distances", "metadatas"])
-        unit_best: dict[str, float] = {}
-        for m, d in zip(units["metadatas"][0], units["distances"][0]):
-            unit_best[m["passage_id"]] = max(unit_best.get(m["passage_id"], -1.0), 1.0 - d)
-        unit_rank = sorted(unit_best, key=lambda pid: -unit_best[pid])
-
-        fused: dict[str, float] = {}
-        for rank, pid in enumerate(dense_ids):
-            fused[pid] = fused.get(pid, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-        for rank, (pid, _) in enumerate(lexical):
-            fused[pid] = fused.get(pid, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
-        for rank, pid in enumerate(unit_rank):
-            fused[pid] = fused.get(pid, 0.0) + s.unit_weight / (s.rrf_k + rank + 1)
-        if not fused:
+        if not cands:
             return []
-        ids = list(fused)
-        rows = self._pcol.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-        meta = {pid: (doc, m, e) for pid, doc, m, e in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"])}
-        for pid in ids:
-            _, m, e = meta[pid]
-            cos.setdefault(pid, float(np.dot(np.asarray(e, dtype=np.float32), qvec)))
-            if m.get("status") == "current":
-                fused[pid] *= 1.0 + s.current_notice_bonus
-        ranked = sorted(ids, key=lambda pid: -fused[pid])[:k]
+        self.ranker = self.ranker or default_ranker()
+        scores = self.ranker.score(x)
+        order = np.argsort(-scores, kind="stable")[: top_k or self.settings.top_k]
         out = []
-        for pid in ranked:
-            doc, m, _ = meta[pid]
-            out.append(
-                Candidate(
-                    passage_id=pid, notice_id=m["notice_id"], section=m["section"], text=doc,
-                    start=m["start"], end=m["end"], score=round(fused[pid], 6), dense=round(cos[pid], 6),
-                    kind=m["kind"], context=m.get("context", ""),
-                )  # fmt: skip
-            )
-        self._attach_units(out, {pid: int(meta[pid][1].get("n_units", 0)) for pid in ranked})
+        for i in order:
+            c = cands[i]
+            c.score = round(float(scores[i]), 6)
+            out.append(c)
         return out
 
-    def _attach_units(self, cands: list[Candidate], counts: dict[str, int]) -> None:
-        ids = [unit_id(c.passage_id, i) for c in cands for i in range(counts[c.passage_id])]
-        got = self._ucol.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-        by_passage: dict[str, list[tuple[int, Unit, list[float]]]] = {}
-        for uid, doc, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
-            pid, i = uid.rsplit(":", 1)
-            unit = Unit(start=m["start"], end=m["end"], text=doc, kind=m["kind"])
-            by_passage.setdefault(pid, []).append((int(i), unit, list(e)))
+    def candidates(self, query: str, qvec: np.ndarray, notice: str | None = None) -> tuple[list[Candidate], np.ndarray]:
+        """Every passage a first-stage search found, with its ``FEATURES`` row."""
+        s = self.settings
+        bm25 = self.bm25
+        assert bm25 is not None
+        if notice is not None and notice not in self.by_notice:
+            return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
+        scope = self.by_notice[notice] if notice else None
+        qvec = np.asarray(qvec, dtype=np.float32)
+
+        # 1. Dense over passages: exact, over the notice's rows or all of them.
+        sims = self.vecs @ qvec if scope is None else self.vecs[scope] @ qvec
+        n = len(sims)
+        top = min(s.dense_candidates, n)
+        local = np.argpartition(-sims, top - 1)[:top] if n > top else np.arange(n)
+        local = local[np.argsort(-sims[local], kind="stable")]
+        dense_rows = local if scope is None else scope[local]
+
+        # 2. BM25 with typos mended and the notices' words added.
+        lex = bm25.scores(tokens(self.lexical_query(query)), notice)
+        hits = np.flatnonzero(lex)
+        if len(hits) > s.lexical_candidates:
+            hits = hits[np.argpartition(-lex[hits], s.lexical_candidates - 1)[: s.lexical_candidates]]
+        lex_rows = hits[np.argsort(-lex[hits], kind="stable")]
+
+        # 3. Dense over sentences and list items (Chroma).
+        where = {"notice_id": notice} if notice else None
+        n_units = max(1, min(s.dense_candidates * 3, 3 * len(self.ids)))
+        got = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=["metadatas"])
+        unit_rows = list(dict.fromkeys(self.row[m["passage_id"]] for m in got["metadatas"][0] if m["passage_id"] in self.row))
+
+        rows = list(dict.fromkeys([*dense_rows.tolist(), *unit_rows, *lex_rows.tolist()]))
+        idx = np.asarray(rows, dtype=np.int64)
+        cands = [self._candidate(i) for i in rows]
+        self._attach_units(cands)
+
+        x = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
+        f = {name: j for j, name in enumerate(FEATURES)}
+        dense = self.vecs[idx] @ qvec
+        unit1 = np.zeros(len(rows), dtype=np.float32)
+        unit2 = np.zeros(len(rows), dtype=np.float32)
+        for j, c in enumerate(cands):
+            us = np.sort(np.asarray(c.unit_vecs, dtype=np.float32) @ qvec)[::-1] if len(c.unit_vecs) else np.zeros(1)
+            unit1[j] = us[0]
+            unit2[j] = us[1] if len(us) > 1 else us[0]
+            c.dense = round(float(dense[j]), 6)
+        x[:, f["dense"]] = dense
+        x[:, f["dense_rel"]] = dense - dense.max()
+        x[:, f["unit"]] = unit1
+        x[:, f["unit_rel"]] = unit1 - unit1.max()
+        x[:, f["unit2"]] = unit2
+        best_lex = float(lex.max()) if len(lex) else 0.0
+        x[:, f["bm25_rel"]] = lex[idx] / best_lex if best_lex > 0 else 0.0
+        x[:, f["cover"]], x[:, f["section_cover"]] = self._cover(query, idx)
+        for name, ranked in (("rr_dense", dense_rows.tolist()), ("rr_unit", unit_rows), ("rr_bm25", lex_rows.tolist())):
+            pos = {r: k for k, r in enumerate(ranked)}
+            x[:, f[name]] = [1.0 / (pos[r] + 1) if r in pos else 0.0 for r in rows]
+        notice_of = np.asarray([c.notice_id for c in cands])
+        for nid in set(notice_of.tolist()):
+            mask = notice_of == nid
+            x[mask, f["unit_notice_rel"]] = unit1[mask] - unit1[mask].max()
+            order = np.argsort(-unit1[mask], kind="stable")
+            rr = np.zeros(mask.sum(), dtype=np.float32)
+            rr[order] = 1.0 / (np.arange(len(order)) + 1)
+            x[mask, f["rr_in_notice"]] = rr
+        x[:, f["centrality"]] = self.centrality[idx]
+        x[:, f["current"]] = self.current[idx]
+        x[:, f["is_list"]] = [c.kind == "list" for c in cands]
+        x[:, f["log_chars"]] = [math.log(max(1, len(c.text))) for c in cands]
+        return cands, x
+
+    def _cover(self, query: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """idf-weighted share of the question's words (typos mended) in each passage and its heading."""
+        bm25 = self.bm25
+        assert bm25 is not None
+        terms = list(dict.fromkeys(self.speller.near(t) or t for t in tokens(query)))
+        terms = [t for t in terms if t in bm25.postings and t not in GENERIC]
+        text = np.zeros(len(idx), dtype=np.float32)
+        heading = np.zeros(len(idx), dtype=np.float32)
+        total = sum(bm25.idf(t) for t in terms)
+        if not total:
+            return text, heading
+        for t in terms:
+            w = bm25.idf(t) / total
+            text += w * bm25.has(t, idx)
+            heading += w * self.sections.has(t, idx)
+        return text, heading
+
+    def _candidate(self, i: int) -> Candidate:
+        m = self.metas[i]
+        return Candidate(
+            passage_id=self.ids[i], notice_id=m["notice_id"], section=m["section"], text=self.docs[i],
+            start=m["start"], end=m["end"], score=0.0, kind=m["kind"], context=m.get("context", ""),
+        )  # fmt: skip
+
+    def _attach_units(self, cands: list[Candidate]) -> None:
+        """Each passage's sentences and their vectors: one batched Chroma get, then cached."""
+        missing = [c.passage_id for c in cands if c.passage_id not in self._units]
+        if missing:
+            counts = {pid: int(self.metas[self.row[pid]].get("n_units", 0)) for pid in missing}
+            got = self._ucol.get(ids=[unit_id(pid, i) for pid in missing for i in range(counts[pid])],
+                                 include=["documents", "metadatas", "embeddings"])  # fmt: skip
+            found: dict[str, list[tuple[int, Unit, np.ndarray]]] = {pid: [] for pid in missing}
+            for uid, doc, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
+                pid, k = uid.rsplit(":", 1)
+                found[pid].append((int(k), Unit(start=m["start"], end=m["end"], text=doc, kind=m["kind"]), e))
+            for pid, found_rows in found.items():
+                found_rows.sort(key=lambda r: r[0])
+                vecs = np.asarray([e for _, _, e in found_rows], dtype=np.float32)
+                self._units[pid] = ([u for _, u, _ in found_rows], vecs)
+            while len(self._units) > self.settings.unit_cache_passages:
+                self._units.popitem(last=False)
         for c in cands:
-            rows = sorted(by_passage.get(c.passage_id, []), key=lambda r: r[0])
-            c.units = [u for _, u, _ in rows]
-            c.unit_vecs = [v for _, _, v in rows]
+            units, vecs = self._units.get(c.passage_id) or ([], np.zeros((0, self.vecs.shape[1]), dtype=np.float32))
+            c.units, c.unit_vecs = units, vecs  # type: ignore[assignment]
 
     def unknown_terms(self, question: str) -> list[str]:
         """Question words (4+ letters) that occur in no passage and are not common words."""
-        bm25 = self.bm25
-        assert bm25 is not None
         return [
             t for t in dict.fromkeys(tokens(question))
             if len(t) >= 4 and t not in GENERIC and t not in self.glossary.keys and self.speller.near(t) is None
@@ -137,24 +236,10 @@ class HybridRetriever:
 
     def list_pieces(self, cand: Candidate, have: list[Candidate]) -> list[Candidate]:
         """All pieces of the list ``cand`` belongs to (a long list is split at ingest)."""
-        intro = cand.context or (cand.units[0].text if cand.units and cand.units[0].kind == "intro" else "")
-        if not intro:
+        key = self.list_of.get(self.row.get(cand.passage_id, -1))
+        if key is None:
             return [cand]
         known = {c.passage_id: c for c in have}
-        rows = self._pcol.get(
-            where={"$and": [{"notice_id": cand.notice_id}, {"section": cand.section}]}, include=["documents", "metadatas"]
-        )
-        pieces: list[Candidate] = []
-        for pid, doc, m in zip(rows["ids"], rows["documents"], rows["metadatas"]):
-            first = m.get("context", "") == "" and doc.startswith(intro)
-            if not (first or m.get("context") == intro):
-                continue
-            pieces.append(known.get(pid) or Candidate(
-                passage_id=pid, notice_id=m["notice_id"], section=m["section"], text=doc, start=m["start"],
-                end=m["end"], score=0.0, kind=m["kind"], context=m.get("context", ""),
-            ))  # fmt: skip
-        missing = [p for p in pieces if p.passage_id not in known]
-        if missing:
-            self._attach_units(missing, {p.passage_id: int(m.get("n_units", 0)) for p in missing
-                                         for pid, m in zip(rows["ids"], rows["metadatas"]) if pid == p.passage_id})
+        pieces = [known.get(self.ids[i]) or self._candidate(i) for i in self.lists[key]]
+        self._attach_units([p for p in pieces if p.passage_id not in known])
         return sorted(pieces, key=lambda p: p.start)

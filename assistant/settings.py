@@ -51,12 +51,8 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50, description="passages returned with an answer")
     dense_candidates: int = Field(default=20, ge=1, le=200)
     lexical_candidates: int = Field(default=20, ge=1, le=200)
-    rrf_k: int = Field(default=20, ge=1)
-    dense_weight: float = Field(default=1.0, ge=0)
-    lexical_weight: float = Field(default=1.0, ge=0)
-    unit_weight: float = Field(default=2.0, ge=0, description="weight of sentence-level dense ranking")
-    current_notice_bonus: float = Field(
-        default=0.1, ge=0, description="fraction added to a current notice's fused score"
+    unit_cache_passages: int = Field(
+        default=20000, ge=0, description="passages whose sentences (and vectors) stay in memory"
     )
     min_relevance: float = Field(
         default=0.3, ge=0, le=1, description="best sentence cosine below this: unanswerable"
@@ -69,7 +65,11 @@ class Settings(BaseSettings):
     evidence_passage_weight: float = Field(default=0.5, ge=0)
     evidence_rank_penalty: float = Field(default=0.0, ge=0)
     evidence_second_margin: float = Field(default=0.05, ge=0, description="quote the other notice this close")
-    evidence_whole_paragraph_chars: int = Field(default=450, ge=0, description="paragraphs this short are quoted whole")
+    evidence_passages: int = Field(default=3, ge=1, le=10, description="quote from at most this many passages")
+    evidence_passage_margin: float = Field(
+        default=3.0, ge=0, description="quote a further passage whose ranking score is this close to the first's"
+    )
+    evidence_whole_paragraph_chars: int = Field(default=700, ge=0, description="paragraphs this short are quoted whole")
     uncovered_similarity: float = Field(
         default=0.6, ge=0, le=1, description="this close to an uncovered topic (routing.yaml): unanswerable"
     )

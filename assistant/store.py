@@ -119,3 +119,21 @@ class NoticeStore:
             return int(self.client().get_max_batch_size())
         except Exception:
             return 1000
+
+
+def get_all(col, include: list[str], where: dict[str, Any] | None = None, page: int = 5000) -> dict[str, list]:  # noqa: ANN001
+    """Every row of a collection, fetched ``page`` rows at a time.
+
+    One unpaged ``get`` of a large collection fails inside Chroma ("too many SQL
+    variables"); paging keeps each query small whatever the corpus size.
+    """
+    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = col.get(include=include, where=where, limit=page, offset=offset)
+        out["ids"] += list(got["ids"])
+        for k in include:
+            out[k] += list(got[k]) if got[k] is not None else []
+        if len(got["ids"]) < page:
+            return out
+        offset += page

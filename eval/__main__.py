@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   python -m eval run --gold eval/gold/wigan.jsonl --baseline --out results.jsonl --report reports/wigan
   python -m eval score --gold eval/gold/wigan.jsonl results.jsonl     # score any system's results file
   python -m eval policyqa ../shared/benchmarks/policyqa/dev.json --report reports/policyqa
+  python -m eval train-ranker                                        # refit assistant/data/ranker.json
 """
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "wigan.jsonl"
@@ -90,6 +91,24 @@ def cmd_policyqa(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_ranker(args: argparse.Namespace) -> int:
+    from assistant.pipeline import Assistant
+    from assistant.settings import Settings
+    from eval.gold import load_gold
+    from eval.train_ranker import train
+
+    items = []
+    for spec in args.gold:
+        path, _, split = str(spec).partition(":")
+        if split == "test":
+            print("error: the test split is for reporting only, never for fitting", file=sys.stderr)
+            return 2
+        items += load_gold(Path(path), split or None)
+    bot = Assistant(Settings(**({"index_dir": args.index} if args.index else {})))
+    train(bot, items, args.out, progress=not args.quiet)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__, epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -123,7 +142,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_policyqa)
 
+    t = sub.add_parser("train-ranker", help="fit the ranking weights on tuning questions (never test)")
+    t.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help="tuning questions (default: wigan.jsonl:dev and wigan-tune.jsonl)")  # fmt: skip
+    t.add_argument("--index", type=Path)
+    t.add_argument("--out", type=Path, default=None, help="default: assistant/data/ranker.json")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(fn=cmd_train_ranker)
+
     args = parser.parse_args(argv)
+    if args.command == "train-ranker":
+        from assistant.rank import WEIGHTS
+
+        args.gold = args.gold or [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl"))]
+        args.out = args.out or WEIGHTS
     from eval.gold import GoldError
 
     try:

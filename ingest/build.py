@@ -17,8 +17,8 @@ from tqdm import tqdm
 from assistant.embedder import Embedder, shared_embedder
 from assistant.models import Notice, Passage, Unit
 from assistant.settings import Settings
-from assistant.store import NoticeStore, notice_meta, passage_meta, unit_id, unit_meta
-from ingest.chunk import chunk_notice
+from assistant.store import NoticeStore, get_all, notice_meta, passage_meta, unit_id, unit_meta
+from ingest.chunk import CHUNKER_VERSION, chunk_notice
 from ingest.parse import load_notices
 
 
@@ -72,6 +72,10 @@ class Indexer:
                 out[p.id] = p
         return out
 
+    def fingerprint(self, n: Notice) -> str:
+        """The notice's content plus how it was cut: a new chunker or size limit re-indexes it."""
+        return f"{n.fingerprint}:{CHUNKER_VERSION}:{self.settings.max_passage_chars}"
+
     def is_current(self, knowledge_dir: Path | None = None) -> bool:
         """True when the index holds exactly these notices, unchanged (no model needed)."""
         notices = load_notices(knowledge_dir or self.settings.knowledge_dir)
@@ -80,9 +84,9 @@ class Indexer:
             _, _, notice_col = store.collections()
         except Exception:
             return False
-        got = notice_col.get(include=["metadatas"])
+        got = get_all(notice_col, ["metadatas"])
         have = {i: m.get("fingerprint") for i, m in zip(got["ids"], got["metadatas"])}
-        return have == {n.id: n.fingerprint for n in notices}
+        return have == {n.id: self.fingerprint(n) for n in notices}
 
     def run(self, knowledge_dir: Path | None = None) -> IngestReport:
         t0 = time.perf_counter()
@@ -93,7 +97,7 @@ class Indexer:
         store = NoticeStore(self.settings)
         pcol, ucol, ncol = store.collections(create=True)
         batch = store.max_batch()
-        have = pcol.get(include=["metadatas"])
+        have = get_all(pcol, ["metadatas"], page=batch)
         existing = dict(zip(have["ids"], have["metadatas"]))
 
         new = [p for pid, p in passages.items() if pid not in existing]
@@ -137,15 +141,15 @@ class Indexer:
             ucol.delete(ids=[unit_id(pid, i) for pid in ids for i in range(int(existing[pid].get("n_units", 0)))])
             pcol.delete(ids=ids)
 
-        nhave = ncol.get(include=["metadatas"])
+        nhave = get_all(ncol, ["metadatas"], page=batch)
         old_notices = dict(zip(nhave["ids"], nhave["metadatas"]))
-        stale = [n for n in notices if (old_notices.get(n.id) or {}).get("fingerprint") != n.fingerprint]
+        stale = [n for n in notices if (old_notices.get(n.id) or {}).get("fingerprint") != self.fingerprint(n)]
         for n in stale:
             # A notice's vector: the mean of its passages' (lets a router or a UI find notices).
-            got = pcol.get(where={"notice_id": n.id}, include=["embeddings"])
+            got = get_all(pcol, ["embeddings"], where={"notice_id": n.id}, page=batch)
             mean = np.mean(np.asarray(got["embeddings"], dtype=np.float32), axis=0)
             mean /= np.linalg.norm(mean) or 1.0
-            ncol.upsert(ids=[n.id], embeddings=[mean], documents=[n.body], metadatas=[notice_meta(n)])
+            ncol.upsert(ids=[n.id], embeddings=[mean], documents=[n.body], metadatas=[notice_meta(n) | {"fingerprint": self.fingerprint(n)}])
         removed_notices = [nid for nid in old_notices if nid not in by_id]
         if removed_notices:
             ncol.delete(ids=removed_notices)

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 from assistant.models import Notice, Passage, Unit, content_id
 
+# Bump when the way notices are cut changes: every index built before is then stale.
+CHUNKER_VERSION = "2"
+
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # "- x", "* x", "• x", the private-use bullet Word exports (U+F0B7), "(a) x", "1. x", "a) x".
 ITEM = re.compile(r"^(?:[-*\u2022\u25cf\u25aa\uf0b7\u2013]|\(?[a-z0-9]{1,3}[.)])\s+")
@@ -258,7 +261,42 @@ def chunk_notice(notice: Notice, max_chars: int = 700) -> list[Passage]:
             piece.append(u)
         if piece:
             emit(g.kind, g.section, piece, piece_start(g, piece, first), "" if first else context)
-    return passages
+    return merge_paragraphs(notice, passages, max_chars)
+
+
+def merge_paragraphs(notice: Notice, passages: list[Passage], max_chars: int) -> list[Passage]:
+    """Join neighbouring short paragraphs of one section into passages of up to ``max_chars``.
+
+    Notices are written in one- or two-sentence paragraphs; a passage of one sentence
+    loses the sentences that explain it ("This is not an exhaustive list."). Lists are
+    left alone: they already travel with their intro.
+    """
+    out: list[Passage] = []
+    run: list[Passage] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            start, end = run[0].start, run[-1].end
+            text = notice.body[start:end]
+            out.append(Passage(
+                id=content_id(notice.id, run[0].section, str(start), text), notice_id=notice.id,
+                section=run[0].section, text=text, start=start, end=end, kind="paragraph",
+                units=[u for p in run for u in p.units],
+            ))  # fmt: skip
+        run.clear()
+
+    for p in passages:
+        fits = run and p.kind == "paragraph" and p.section == run[0].section and p.end - run[0].start <= max_chars
+        if not fits:
+            flush()
+        if p.kind == "paragraph":
+            run.append(p)
+        else:
+            out.append(p)
+    flush()
+    return out
 
 
 def piece_start(g: Group, piece: list[Unit], first: bool) -> int:

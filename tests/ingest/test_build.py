@@ -50,8 +50,9 @@ def test_changed_and_removed_notices_are_updated(scratch: Settings):
     f.write_text(text.replace(old, new), encoding="utf-8")
     assert not Indexer(scratch).is_current()
     report = Indexer(scratch, progress=False).run()
-    assert report.added == 1 and report.removed == 1
-    assert 0 < report.embedded_texts <= 3  # one passage and its sentence, nothing else
+    # Only the passages around the edit change (a longer sentence may move a merge boundary).
+    assert 1 <= report.added <= 2 and 1 <= report.removed <= 2 and report.kept >= report.passages - 2
+    assert 0 < report.embedded_texts <= 12  # those passages and their sentences, nothing else
     docs = snapshot(scratch)["passages"]
     assert any(new in d for _, _, d in docs) and not any(old in d for _, _, d in docs)
 
