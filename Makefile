@@ -9,13 +9,17 @@ BROWSER := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMA_PORT ?= 8000
 
-.PHONY: run test install install-dev index clean chroma-server
+.PHONY: run test bench install install-dev index clean chroma-server
 
 run: $(STAMP) index
 	$(PY) app.py
 
 test: $(DEV) | $(BROWSER)
 	$(PY) -m pytest
+
+# A benchmark, not a test: prints the speed table (see README "Measuring").
+bench: $(DEV) index
+	$(PY) -m eval bench --json
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
 $(BROWSER):

@@ -137,8 +137,9 @@ def build_resident(bot: Assistant, store: RequestStore, settings: Settings) -> g
         def send_form(o: dict, *values: Any):  # noqa: ANN202
             data = dict(zip(FORM_FIELDS, values))
             req, errors = validate_form(data)
-            # Every field keeps what was typed; a field in error says so in its own label.
-            relabel = [gr.update(label=f"{labels[n]} — Error: {errors[n]}" if n in errors else labels[n]) for n in FORM_FIELDS]
+            # Every field keeps what was typed; a field in error says so in its own label, in red.
+            relabel = [gr.update(label=f"{labels[n]} — Error: {errors[n]}" if n in errors else labels[n],
+                                 elem_classes=["field-error"] if n in errors else []) for n in FORM_FIELDS]  # fmt: skip
             if errors:
                 items = "\n".join(f"- {labels[n]}: {msg}" for n, msg in errors.items())
                 return [f"### There is a problem\n\n{items}", ""] + relabel
@@ -293,6 +294,12 @@ LIVE_JS = """<script>
       if (el) { el.setAttribute('role', role); el.setAttribute('aria-live', role === 'alert' ? 'assertive' : 'polite'); done++; } }
     if (done === Object.keys(roles).length) clearInterval(t); }, 100);
   document.documentElement.setAttribute('lang', 'en-GB');
+  // The skip link's target is Gradio's wrapper: put the keyboard focus in the question box itself.
+  document.addEventListener('click', (ev) => {
+    if (!(ev.target instanceof Element) || !ev.target.closest('a.skip-link')) return;
+    const box = document.querySelector('#question-box textarea');
+    if (box) { ev.preventDefault(); box.focus(); }
+  });
 });
 </script>"""
 

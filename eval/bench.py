@@ -1,4 +1,4 @@
-"""python -m eval.bench: how fast, how heavy, and how it scales. A benchmark, not a test.
+"""python -m eval bench: how fast, how heavy, and how it scales. A benchmark, not a test.
 
 Measures, in one run on this machine: ask latency against the LangChain peer (same model,
 same notices, questions interleaved so both see the same machine load), cold start of a
@@ -30,9 +30,9 @@ import numpy as np
 from assistant.settings import PROJECT_ROOT
 
 EXAMPLES = """examples:
-  python -m eval.bench --quick            # latency vs the peer, cold start, ingest only
-  python -m eval.bench --json             # everything but the 100,000-passage corpus
-  python -m eval.bench --large --clients 16 --seconds 60
+  python -m eval bench --quick            # latency vs the peer, cold start, ingest only
+  python -m eval bench --json             # everything but the 100,000-passage corpus
+  python -m eval bench --large --clients 16 --seconds 60
 """
 DEFAULT_GOLD = PROJECT_ROOT / "eval" / "gold" / "wigan.jsonl"
 COLD = """import sys
@@ -354,7 +354,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0], epilog=EXAMPLES,
+    p = argparse.ArgumentParser(prog="python -m eval bench", description=__doc__.splitlines()[0], epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     add_arguments(p)
     return p

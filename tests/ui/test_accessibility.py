@@ -51,6 +51,11 @@ def test_axe_finds_no_serious_or_critical_violation(view, page, app_url, cited):
     violations = Axe().run(page).response["violations"]
     print("\n" + axe_summary(view, violations), flush=True)
     blocking = [v for v in violations if v.get("impact") in BLOCKING]
+    if view == "form-errors":
+        # Each field in error is marked in red next to the field, not only in the summary.
+        marked = page.locator(".field-error")
+        assert marked.count() >= 1
+        assert marked.first.evaluate("e => getComputedStyle(e).borderLeftColor") == "rgb(212, 53, 28)"
     assert not blocking, f"axe on {view}: {len(blocking)} serious/critical; all violations:\n{axe_details(violations)}"
 
 

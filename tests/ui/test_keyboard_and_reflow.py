@@ -31,8 +31,12 @@ def test_keyboard_only_question_source_and_dpo_form(page, context, app_url):
     page.goto(app_url + "/")
     wait_ready(page)
 
-    # 1. From page load, Tab to the question box; type; Enter asks.
-    press_until(page, lambda f: f["tag"] == "textarea" and f["name"].startswith("Your question"), log=log)
+    # 1. From page load, the first Tab reaches the skip link; Enter on it puts the focus in the question box.
+    first = press_until(page, lambda f: True, limit=1, log=log)
+    assert first["tag"] == "a" and first["name"] == "Skip to the question box", first
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'TEXTAREA'")
+    assert focused(page)["name"].startswith("Your question")
     page.keyboard.type(QUESTION)
     page.keyboard.press("Enter")
     wait_answer(page)
