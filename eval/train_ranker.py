@@ -25,9 +25,11 @@ FOLDS = 5
 
 
 class Question:
-    def __init__(self, x: np.ndarray, hits: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray, hits: np.ndarray, source: str = "gold", group: str = "") -> None:
         self.x = x  # features, one row per candidate
         self.hits = hits  # [candidate, gold quote]: the candidate's passage holds the quote
+        self.source = source  # "gold" or "policyqa": CV figures are given per source
+        self.group = group  # questions of one group (a PolicyQA policy) are held out together
 
 
 def collect(bot: Assistant, items: list[GoldItem], progress: bool = True) -> list[Question]:
@@ -39,7 +41,7 @@ def collect(bot: Assistant, items: list[GoldItem], progress: bool = True) -> lis
         cands, x = bot.retriever.candidates(q, bot.embedder.embed_query(q), item.notice)
         quotes = [norm(e) for e in item.evidence]
         hits = np.asarray([[qt in norm(c.text) for qt in quotes] for c in cands], dtype=bool).reshape(len(cands), len(quotes))
-        out.append(Question(x, hits))
+        out.append(Question(x, hits, "gold", item.id))
     return out
 
 
@@ -61,35 +63,45 @@ def stack(questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def cross_validate(questions: list[Question], c: float, seed: int = 0) -> tuple[float, float]:
-    order = np.random.default_rng(seed).permutation(len(questions))
-    r1, r3 = [], []
+def cross_validate(questions: list[Question], c: float, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Out-of-fold recall@1 and @3 per source; a group's questions are held out together."""
+    groups = sorted({q.group for q in questions})
+    fold_of = {g: i % FOLDS for i, g in enumerate(np.random.default_rng(seed).permutation(groups).tolist())}
+    hits: dict[str, list[tuple[float, float]]] = {}
     for fold in range(FOLDS):
-        held = set(order[fold::FOLDS].tolist())
-        train = [q for i, q in enumerate(questions) if i not in held]
-        test = [q for i, q in enumerate(questions) if i in held]
+        train = [q for q in questions if fold_of[q.group] != fold]
+        test = [q for q in questions if fold_of[q.group] == fold]
+        if not test:
+            continue
         model = Ranker.fit(*stack(train), c=c)
-        r1.append(recall_at(model, test, 1) * len(test))
-        r3.append(recall_at(model, test, 3) * len(test))
-    return sum(r1) / len(questions), sum(r3) / len(questions)
+        for q in test:
+            hits.setdefault(q.source, []).append((recall_at(model, [q], 1), recall_at(model, [q], 3)))
+    return {src: (float(np.mean([a for a, _ in v])), float(np.mean([b for _, b in v]))) for src, v in hits.items()}
 
 
 def train(bot: Assistant, items: list[GoldItem], out: Path = WEIGHTS, progress: bool = True) -> dict:
     questions = collect(bot, items, progress)
-    coverage = float(np.mean([q.hits.any(axis=0).mean() if len(q.x) else 0.0 for q in questions]))
-    print(f"{len(questions)} questions; gold quotes among the first-stage candidates: {coverage:.3f}")
-    print("C        cv recall@1  cv recall@3")
+    sources = sorted({q.source for q in questions})
+    for src in sources:
+        qs = [q for q in questions if q.source == src]
+        coverage = float(np.mean([q.hits.any(axis=0).mean() if len(q.x) else 0.0 for q in qs]))
+        print(f"{src}: {len(qs)} questions; gold among the first-stage candidates: {coverage:.3f}")
+    print("C        " + "  ".join(f"{src} cv recall@1/@3" for src in sources))
     best = None
     for c in C_GRID:
-        r1, r3 = cross_validate(questions, c)
-        print(f"{c:<8} {r1:.3f}        {r3:.3f}")
-        if best is None or (r3, r1) > best[1:]:
-            best = (c, r3, r1)
+        cv = cross_validate(questions, c)
+        print(f"{c:<8} " + "  ".join(f"{cv[src][0]:.3f} / {cv[src][1]:.3f}        " for src in sources))
+        key = float(np.mean([cv[src][1] for src in sources])), float(np.mean([cv[src][0] for src in sources]))
+        if best is None or key > best[1]:
+            best = (c, key, cv)
     assert best is not None
     model = Ranker.fit(*stack(questions), c=best[0])
-    record = model.to_dict() | {"C": best[0], "questions": len(questions), "cv_recall@3": round(best[1], 4)}
+    record = model.to_dict() | {
+        "C": best[0], "questions": {src: sum(q.source == src for q in questions) for src in sources},
+        "cv_recall@3": {src: round(best[2][src][1], 4) for src in sources},
+    }  # fmt: skip
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"chose C={best[0]} (cv recall@3 {best[1]:.3f}); weights written to {out}")
+    print(f"chose C={best[0]} (cv recall@3 {record['cv_recall@3']}); weights written to {out}")
     for name, w in zip(record["features"], record["weights"]):
         print(f"  {name:<14} {w:+.3f}")
     return record

@@ -22,12 +22,22 @@ from ingest.chunk import CHUNKER_VERSION, chunk_notice
 from ingest.parse import load_notices
 
 
+# Bump when what is embedded changes: passages indexed under another version are re-embedded.
+EMBED_VERSION = "2-14"
+SHORT_UNIT_WORDS = 14
+
+
 def unit_search_text(p: Passage, u: Unit) -> str:
-    """What a sentence or item is embedded as: with its section, and a list item with its intro.
+    """What a sentence or item is embedded as: a short one with its section and list intro.
 
     "The police" alone is close to any question about the police; under "Who do we share
-    personal data with?" and "we share data with ... the following" it answers one.
+    personal data with?" and "we share data with ... the following" it answers one. A longer
+    sentence says what it is about itself, and framing it only blurs it ("To secure key
+    documents, photographs and memories for children within our care" under "The main
+    purposes for processing your personal data are:" no longer looks like photographs).
     """
+    if len(u.text.split()) > SHORT_UNIT_WORDS:
+        return u.text
     intro = p.context or (p.units[0].text if p.units and p.units[0].kind == "intro" else "")
     frame = intro if u.kind == "item" and intro else ""
     return " ".join(x for x in (p.section + ":" if p.section else "", frame, u.text) if x)
@@ -40,6 +50,7 @@ class IngestReport(BaseModel):
     kept: int
     removed: int
     updated: int
+    reembedded: int = 0
     notices_removed: int
     embedded_texts: int
     seconds: float
@@ -47,7 +58,7 @@ class IngestReport(BaseModel):
     def line(self) -> str:
         return (
             f"{self.notices} notices, {self.passages} passages: added {self.added}, kept {self.kept}, "
-            f"removed {self.removed}, metadata updated {self.updated}; "
+            f"removed {self.removed}, metadata updated {self.updated}, re-embedded {self.reembedded}; "
             f"{self.embedded_texts} texts embedded in {self.seconds:.1f} s"
         )
 
@@ -74,7 +85,7 @@ class Indexer:
 
     def fingerprint(self, n: Notice) -> str:
         """The notice's content plus how it was cut: a new chunker or size limit re-indexes it."""
-        return f"{n.fingerprint}:{CHUNKER_VERSION}:{self.settings.max_passage_chars}"
+        return f"{n.fingerprint}:{CHUNKER_VERSION}:{EMBED_VERSION}:{self.settings.max_passage_chars}"
 
     def is_current(self, knowledge_dir: Path | None = None) -> bool:
         """True when the index holds exactly these notices, unchanged (no model needed)."""
@@ -100,12 +111,13 @@ class Indexer:
         have = get_all(pcol, ["metadatas"], page=batch)
         existing = dict(zip(have["ids"], have["metadatas"]))
 
-        new = [p for pid, p in passages.items() if pid not in existing]
+        def meta(p: Passage) -> dict:
+            return passage_meta(p, by_id[p.notice_id].status) | {"embedded": EMBED_VERSION}
+
+        new = [p for pid, p in passages.items() if existing.get(pid, {}).get("embedded") != EMBED_VERSION]
         gone = [pid for pid in existing if pid not in passages]
-        changed = [
-            p for pid, p in passages.items()
-            if pid in existing and existing[pid] != passage_meta(p, by_id[p.notice_id].status)
-        ]  # fmt: skip
+        renew = {p.id for p in new}
+        changed = [p for pid, p in passages.items() if pid in existing and pid not in renew and existing[pid] != meta(p)]
 
         embedded = 0
         if new:
@@ -120,7 +132,7 @@ class Indexer:
                     ids=[p.id for p in new[s]],
                     embeddings=pvecs[s],
                     documents=[p.text for p in new[s]],
-                    metadatas=[passage_meta(p, by_id[p.notice_id].status) for p in new[s]],
+                    metadatas=[meta(p) for p in new[s]],
                 )
             for s in _batches(len(unit_rows), batch):
                 rows = unit_rows[s]
@@ -133,7 +145,7 @@ class Indexer:
         for s in _batches(len(changed), batch):
             # Offsets or status moved, the text did not: no re-embedding.
             pcol.update(ids=[p.id for p in changed[s]],
-                        metadatas=[passage_meta(p, by_id[p.notice_id].status) for p in changed[s]])  # fmt: skip
+                        metadatas=[meta(p) for p in changed[s]])  # fmt: skip
             rows = [(p, i, u) for p in changed[s] for i, u in enumerate(p.units)]
             ucol.update(ids=[unit_id(p.id, i) for p, i, _ in rows], metadatas=[unit_meta(p, u) for p, _, u in rows])
         for s in _batches(len(gone), batch):
@@ -157,7 +169,8 @@ class Indexer:
         return IngestReport(
             notices=len(notices),
             passages=len(passages),
-            added=len(new),
+            added=len(renew - existing.keys()),
+            reembedded=len(renew & existing.keys()),
             kept=len(passages) - len(new),
             removed=len(gone),
             updated=len(changed),

@@ -15,7 +15,7 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 
 # Floors that CI enforces on the held-out test split. The targets are higher
 # (recall@3 0.95, behaviour 0.95); these are today's measured levels, to catch regressions.
-FLOORS = {"recall@3": 0.82, "cited_recall": 0.70, "groundedness": 1.0, "behaviour_accuracy": 0.84, "citation_precision": 0.5}
+FLOORS = {"recall@3": 0.85, "cited_recall": 0.70, "groundedness": 1.0, "behaviour_accuracy": 0.84, "citation_precision": 0.45}
 
 
 def run_eval(*args: str) -> dict:

@@ -86,3 +86,26 @@ def test_chroma_collections_have_no_embedding_function(settings, built_index):
     # Chroma cannot embed on its own: a text query has no default model to fall back to.
     with pytest.raises(ValueError, match="embedding function"):
         pcol.query(query_texts=["who do you share my data with"], n_results=1)
+
+
+def test_passages_embedded_by_an_older_version_are_re_embedded_and_the_index_is_stale(scratch: Settings):
+    Indexer(scratch, progress=False).run()
+    pcol, _, ncol = NoticeStore(scratch).collections()
+    first = pcol.get(limit=1, include=["metadatas"])
+    pcol.update(ids=first["ids"], metadatas=[{**first["metadatas"][0], "embedded": "0"}])
+    nid = ncol.get(limit=1, include=["metadatas"])
+    ncol.update(ids=nid["ids"], metadatas=[{**nid["metadatas"][0], "fingerprint": "made-by-an-older-chunker"}])
+    assert not Indexer(scratch).is_current()
+    report = Indexer(scratch, progress=False).run()
+    assert (report.reembedded, report.added, report.removed) == (1, 0, 0)
+    assert report.embedded_texts >= 2  # the passage and its sentences
+    assert Indexer(scratch).is_current()
+
+
+def test_a_large_collection_is_read_in_pages(settings, built_index):
+    from assistant.store import get_all
+
+    pcol, _, _ = NoticeStore(settings).collections()
+    paged = get_all(pcol, ["metadatas"], page=7)  # several pages, the last one partly filled
+    whole = pcol.get(include=["metadatas"])
+    assert sorted(paged["ids"]) == sorted(whole["ids"]) and len(paged["metadatas"]) == len(whole["ids"])
