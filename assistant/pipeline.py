@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from assistant.compose import compose
 from assistant.embedder import Embedder, shared_embedder
-from assistant.evidence import EvidenceSelector
+from assistant.evidence import EvidenceSelector, Selection
+from assistant.lexical import tokens
 from assistant.guard import Checked, check
 from assistant.models import Answer, Retrieved
 from assistant.resources import reply
 from assistant.retrieve import Candidate, HybridRetriever
-from assistant.route import Router
+from assistant.route import Router, features
 from assistant.settings import Settings, get_settings
 from assistant.store import STORE_ERRORS, IndexMissing, NoticeStore, StoreUnavailable
 
@@ -42,7 +46,8 @@ class Assistant:
         self.settings = base.replace(**overrides) if overrides else base
         self.embedder = embedder or shared_embedder()
         self.store = NoticeStore(self.settings)
-        self.router = Router(self.embedder, uncovered_similarity=self.settings.uncovered_similarity)
+        self.router = Router(self.embedder, safeguarding_probability=self.settings.safeguarding_probability,
+                             cache_dir=self.settings.data_dir / "cache")  # fmt: skip
         self.retriever = HybridRetriever(self.settings, self.store)
         s = self.settings
         self.selector = EvidenceSelector(
@@ -96,59 +101,70 @@ class Assistant:
 
         q = checked.question
         qvec = self.embedder.embed_query(q)
-        decision = self.router.run(q, qvec)
+        if self.router.injection(q):
+            return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
+
+        try:
+            cands, sel = self._find(q, qvec, history, notice)
+        except (StoreUnavailable, *STORE_ERRORS):
+            return Answer(route="unanswerable", text=reply("store_down"))
+        retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
+        decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel))
+
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
         if decision.route == "safeguarding":
             text = reply("safeguarding", contact=self.settings.childrens_services_contact)
             return Answer(route="safeguarding", text=text)
-
-        # A follow-up ("what about the police?") is retrieved together with the question before.
-        query, rvec = q, qvec
-        earlier = user_turns(history)
-        if earlier and self.router.is_follow_up(q):
-            query = f"{earlier[-1]} {q}"
-            rvec = self.embedder.embed_query(query)
-        try:
-            cands = self.retriever.run(query, rvec, notice=notice)
-        except StoreUnavailable:
-            return Answer(route="unanswerable", text=reply("store_down"))
-        retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
-        try:
-            pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
-        except STORE_ERRORS:
-            return Answer(route="unanswerable", text=reply("store_down"))
-        sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces,  # type: ignore[arg-type]
-                                self.retriever.lexical_query(q))  # fmt: skip
-        unknown = self.retriever.unknown_terms(q)
-        found = (decision.route != "unanswerable" and bool(sel.quotes)
-                 and self.answerable(sel.best_similarity, sel.best_overlap, unknown))  # fmt: skip
+        found = bool(sel.quotes) and sel.best_similarity >= self.settings.min_relevance
         quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
-
         if decision.route == "handoff":
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
-        if not found and decision.route != "unanswerable" and not self.router.mentions_privacy(q):
-            # Neither about personal data nor anything the notices say: not ours to answer.
-            return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
-        if not found:
+        if decision.route == "unanswerable" or not found:
             return Answer(route="unanswerable", text=self._with_note(reply("unanswerable"), checked.note),
                           retrieved=retrieved, offers_handoff=True, request_type="other_question")  # fmt: skip
         text = quoted + (f"\n\n{reply('offer')}" if decision.offers_handoff else "")
         return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved,
                       offers_handoff=decision.offers_handoff, request_type=decision.request_type)  # fmt: skip
 
-    def answerable(self, similarity: float, overlap: float, unknown: list[str]) -> bool:
-        """Relevant enough, and no key word of the question that the notices never use.
+    def _find(self, q: str, qvec: np.ndarray, history: Sequence[Any], notice: str | None) -> tuple[list[Candidate], Selection]:
+        """Retrieval and evidence selection for the question."""
+        # A follow-up ("what about the police?") is retrieved together with the question before.
+        query, rvec = q, qvec
+        earlier = user_turns(history)
+        if earlier and self.router.is_follow_up(q):
+            query = f"{earlier[-1]} {q}"
+            rvec = self.embedder.embed_query(query)
+        cands = self.retriever.run(query, rvec, notice=notice)
+        pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
+        sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces,  # type: ignore[arg-type]
+                                self.retriever.lexical_query(q))  # fmt: skip
+        return cands, sel
 
-        A question about "cookies" or "CCTV" lands near privacy passages in embedding space,
-        but a word no notice contains is strong evidence that the notices don't cover it.
-        """
-        s = self.settings
-        if unknown and similarity < s.unknown_term_relevance:
-            return False
-        return similarity >= s.min_relevance
+    def routing_features(self, question: str, notice: str | None = None) -> np.ndarray:
+        """The router's input for a question, as ``ask`` computes it (to fit the router)."""
+        self.warm_up()
+        q = check(question, self.settings.max_question_chars).question
+        qvec = self.embedder.embed_query(q)
+        cands, sel = self._find(q, qvec, (), notice)
+        return features(self.router.signals(q, qvec), self.evidence_signals(q, cands, sel), qvec)
+
+    def evidence_signals(self, question: str, cands: list[Candidate], sel: Selection) -> dict[str, float]:
+        """What retrieval found, for the router (route.EVIDENCE_SIGNALS)."""
+        words = tokens(question)
+        unknown = self.retriever.unknown_terms(question)
+        return {
+            "top_score": cands[0].score if cands else -10.0,
+            "second_score": cands[1].score if len(cands) > 1 else -10.0,
+            "best_similarity": sel.best_similarity,
+            "best_overlap": sel.best_overlap,
+            "unknown_terms": float(len(unknown)),
+            "unknown_share": len(unknown) / max(1, len(words)),
+            "log_words": math.log1p(len(words)),
+            "question_mark": float("?" in question),
+        }
 
     @staticmethod
     def _with_note(text: str, note: str | None) -> str:

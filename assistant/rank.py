@@ -68,7 +68,7 @@ class Ranker:
 
         mean = x.mean(axis=0)
         scale = x.std(axis=0)
-        scale[scale == 0] = 1.0
+        scale[scale < 1e-4] = 1.0  # a (near-)constant feature: leave it unscaled
         model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
         model.fit((x - mean) / scale, y)
         return Ranker(mean.astype(np.float32), scale.astype(np.float32),

@@ -1,17 +1,23 @@
-"""Routing stage: which kind of reply a question gets, from labelled phrasings in data files.
+"""Routing stage: which kind of reply a question gets.
 
-The question's embedding (computed once per question) is compared with the labelled
-example phrasings of assistant/data/routing.yaml (a weighted vote of the nearest ones);
-explicit patterns from the same file catch what embeddings blur: prompt injection, a
-request to act ("delete my file") as opposed to a question about a right ("can I ask you
-to delete it?"), and words that say a child may be at risk. Whether the notices actually
-answer a question is decided later, from the evidence.
+Signals: the question's embedding (computed once per question) against the labelled
+example phrasings of assistant/data/routing.yaml; the patterns of the same file for what
+embeddings blur (prompt injection, a request to act as opposed to a question about a right,
+words that say a child may be at risk, topics the notices don't cover); and what retrieval
+found. A multinomial logistic model (assistant/data/router.json, fitted by
+``python -m eval train-router`` on labelled questions, never the test split) weighs them.
+Phrasings and patterns are data: edit routing.yaml, then refit.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
@@ -33,10 +39,13 @@ class Decision(BaseModel):
 
 
 class Router:
-    def __init__(self, embedder: Embedder, k: int = 5, uncovered_similarity: float = 0.6) -> None:
+    def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
+                 model: RouteModel | None = None, cache_dir: Path | None = None) -> None:  # fmt: skip
         self.embedder = embedder
+        self.cache_dir = cache_dir
         self.k = k
-        self.uncovered_similarity = uncovered_similarity
+        self.safeguarding_probability = safeguarding_probability
+        self.model = model
         self._matrix: np.ndarray | None = None
 
     def warm_up(self) -> None:
@@ -61,11 +70,35 @@ class Router:
         self._rights = compile_all("rights_patterns")
         self._openers = compile_all("general_question_openers")
         topics = data.get("uncovered_topics", [])
-        self._topics = self.embedder.embed(topics) if topics else None
+        self._topics = self._embed(topics) if topics else None
         terms = [t.lower() for t in data["privacy_terms"]]
         self._terms_single = {tokens(t)[0] for t in terms if len(t.split()) == 1 and tokens(t)}
         self._terms_multi = [t for t in terms if len(t.split()) > 1]
-        self._matrix = self.embedder.embed(self._examples)
+        self._by_label = {label: np.asarray([i for i, (lab, _) in enumerate(self._labels) if lab == label])
+                          for label in LABELS}  # fmt: skip
+        self._matrix = self._embed(self._examples)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """The phrasings' vectors, kept in the cache folder between starts (keyed by their text)."""
+        if self.cache_dir is None:
+            return self.embedder.embed(texts)
+        key = hashlib.sha256("\x1f".join(["all-MiniLM-L6-v2", *texts]).encode()).hexdigest()[:24]
+        path = self.cache_dir / f"routing-{key}.npy"
+        try:
+            vecs = np.load(path)
+            if vecs.shape == (len(texts), self.embedder.dim):
+                return vecs
+        except (OSError, ValueError):
+            pass
+        vecs = self.embedder.embed(texts)
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, vecs)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only data dir: embed again at the next start
+        return vecs
 
     def is_follow_up(self, question: str) -> bool:
         self.warm_up()
@@ -102,32 +135,122 @@ class Router:
         best = max((i for i, (lab, _) in enumerate(self._labels) if lab in ("rights", "handoff")), key=lambda i: sims[i])
         return self._labels[best][1] or "other_question"
 
-    def run(self, question: str, qvec: np.ndarray) -> Decision:
+    def injection(self, question: str) -> bool:
+        """An attempt to make the assistant do something else (never a privacy question)."""
         self.warm_up()
-        for p in self._out_of_scope:
-            if p.search(question):
-                return Decision(route="out_of_scope", reason=f"pattern {p.pattern}")
-        votes, top = self.vote(qvec)
+        return any(p.search(question) for p in self._out_of_scope)
+
+    def signals(self, question: str, qvec: np.ndarray) -> dict[str, float]:
+        """What the labelled phrasings and the patterns say about ``question`` (ROUTER_SIGNALS)."""
+        self.warm_up()
         sims = self._matrix @ qvec  # type: ignore[operator]
+        out: dict[str, float] = {}
+        for label in LABELS:
+            s = np.sort(sims[self._by_label[label]])[::-1]
+            out[f"max_{label}"] = float(s[0])
+            out[f"top3_{label}"] = float(s[:3].mean())
+        votes, top = self.vote(qvec)
+        total = sum(votes.values()) or 1.0
+        for label in LABELS:
+            out[f"vote_{label}"] = votes.get(label, 0.0) / total
+        out["uncovered_topic"] = float(np.max(self._topics @ qvec)) if self._topics is not None else 0.0
+        out["pattern_injection"] = float(self.injection(question))
+        out["pattern_harm"] = float(any(p.search(question) for p in self._safeguarding))
+        out["pattern_harm_cue"] = float(any(p.search(question) for p in self._safeguarding_cues))
+        out["pattern_act"] = float(any(p.search(question) for p in self._handoff))
+        out["pattern_right"] = float(any(p.search(question) for p in self._rights))
+        out["general_opener"] = float(any(p.search(question.lower()) for p in self._openers))
+        out["mentions_privacy"] = float(self.mentions_privacy(question))
         label = max(votes, key=votes.get)  # type: ignore[arg-type]
-        nearest = self._examples[top[0]]
-        base = {"label": label, "nearest": nearest, "similarity": float(sims[top[0]])}
-        safe_sim = max(float(sims[i]) for i, (lab, _) in enumerate(self._labels) if lab == "safeguarding")
-        if self.at_risk(question, label, safe_sim):
-            return Decision(route="safeguarding", reason="a child may be at risk", **base)
-        general = any(p.search(question.lower()) for p in self._openers)
-        rights = label == "rights" or any(p.search(question) for p in self._rights)
-        strong_handoff = label == "handoff" and self._labels[top[0]][0] == "handoff" and base["similarity"] >= 0.6
-        asks_to_act = any(p.search(question) for p in self._handoff) and not (general and rights)
-        if asks_to_act or (strong_handoff and not general):
-            return Decision(route="handoff", offers_handoff=True, request_type=self.request_type(qvec),
-                            reason="asks the council to act or to judge", **base)  # fmt: skip
-        if label == "out_of_scope" and not self.mentions_privacy(question):
-            return Decision(route="out_of_scope", reason="nearest phrasings are out of scope", **base)
-        if self._topics is not None and float(np.max(self._topics @ qvec)) >= self.uncovered_similarity:
-            return Decision(route="unanswerable", offers_handoff=True, request_type="other_question",
-                            reason="a topic the notices do not cover", **base)  # fmt: skip
-        if rights:
-            return Decision(route="answer", offers_handoff=True, request_type=self.request_type(qvec),
-                            reason="about a right: answer and offer the form", **base)  # fmt: skip
-        return Decision(route="answer", **base)
+        out["at_risk"] = float(self.at_risk(question, label, out["max_safeguarding"]))
+        return out
+
+    def decide(self, question: str, qvec: np.ndarray, evidence: dict[str, float]) -> Decision:
+        """The route, from a model fitted on labelled questions (assistant/data/router.json).
+
+        ``evidence`` holds what retrieval found (EVIDENCE_SIGNALS): whether the notices
+        answer is judged from it together with the phrasings, patterns and the question's
+        embedding. A child at risk is signposted at a lower probability than other routes
+        need: showing 999 to someone asking about records costs a line.
+        """
+        if self.injection(question):
+            return Decision(route="out_of_scope", reason="an instruction to do something else")
+        model = self.model or default_route_model()
+        x = features(self.signals(question, qvec), evidence, qvec)
+        probs = dict(zip(model.classes, model.probabilities(x).tolist()))
+        expect = max(probs, key=probs.get)  # type: ignore[arg-type]
+        if probs.get("safeguarding", 0.0) >= self.safeguarding_probability:
+            expect = "safeguarding"
+        sims = self._matrix @ qvec  # type: ignore[operator]
+        top = int(np.argmax(sims))
+        base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),
+                "reason": ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])}
+        if expect == "answer+offer":
+            return Decision(route="answer", offers_handoff=True, request_type=self.request_type(qvec), **base)
+        if expect == "handoff":
+            return Decision(route="handoff", offers_handoff=True, request_type=self.request_type(qvec), **base)
+        if expect == "unanswerable":
+            return Decision(route="unanswerable", offers_handoff=True, request_type="other_question", **base)
+        return Decision(route=expect, **base)  # type: ignore[arg-type]
+
+
+# Routing labels of routing.yaml's examples (``rights`` is answer+offer).
+LABELS = ("answer", "rights", "handoff", "safeguarding", "out_of_scope")
+ROUTER_SIGNALS = (
+    *(f"{kind}_{label}" for label in LABELS for kind in ("max", "top3")),
+    *(f"vote_{label}" for label in LABELS),
+    "uncovered_topic", "pattern_injection", "pattern_harm", "pattern_harm_cue", "pattern_act", "pattern_right",
+    "general_opener", "mentions_privacy", "at_risk",
+)  # fmt: skip
+# What retrieval and evidence selection found, computed by the pipeline.
+EVIDENCE_SIGNALS = ("top_score", "second_score", "best_similarity", "best_overlap", "unknown_terms",
+                    "unknown_share", "log_words", "question_mark")  # fmt: skip
+EMBEDDING_DIM = 384
+FEATURES = (*ROUTER_SIGNALS, *EVIDENCE_SIGNALS, *(f"emb_{i}" for i in range(EMBEDDING_DIM)))
+WEIGHTS = Path(__file__).resolve().parent / "data" / "router.json"
+
+
+def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.ndarray) -> np.ndarray:
+    head = [signals[k] for k in ROUTER_SIGNALS] + [evidence[k] for k in EVIDENCE_SIGNALS]
+    return np.concatenate([np.asarray(head, dtype=np.float32), np.asarray(qvec, dtype=np.float32)])
+
+
+class RouteModel:
+    """Multinomial logistic regression: softmax(W · standardised(x) + b)."""
+
+    def __init__(self, classes: list[str], mean: np.ndarray, scale: np.ndarray, coef: np.ndarray,
+                 intercept: np.ndarray) -> None:  # fmt: skip
+        self.classes, self.mean, self.scale, self.coef, self.intercept = classes, mean, scale, coef, intercept
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        z = self.coef @ ((x - self.mean) / self.scale) + self.intercept
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def to_dict(self) -> dict:
+        return {"features": list(FEATURES), "classes": self.classes, "mean": self.mean.round(6).tolist(),
+                "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
+                "intercept": self.intercept.round(6).tolist()}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RouteModel":
+        if tuple(d["features"]) != FEATURES:
+            raise ValueError(f"{WEIGHTS} was fitted on other features: run `python -m eval train-router`")
+        arr = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
+        return cls(list(d["classes"]), arr("mean"), arr("scale"), arr("coef"), arr("intercept"))
+
+    @staticmethod
+    def fit(x: np.ndarray, y: list[str], c: float = 0.3) -> "RouteModel":
+        from sklearn.linear_model import LogisticRegression
+
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale < 1e-4] = 1.0  # a (near-)constant feature: leave it unscaled
+        model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit((x - mean) / scale, y)
+        return RouteModel([str(k) for k in model.classes_], mean.astype(np.float32), scale.astype(np.float32),
+                          model.coef_.astype(np.float32), model.intercept_.astype(np.float32))  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def default_route_model() -> RouteModel:
+    return RouteModel.from_dict(json.loads(WEIGHTS.read_text(encoding="utf-8")))

@@ -57,9 +57,6 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         default=0.3, ge=0, le=1, description="best sentence cosine below this: unanswerable"
     )
-    unknown_term_relevance: float = Field(
-        default=0.35, ge=0, le=1, description="a question word no notice uses: unanswerable below this"
-    )
     evidence_margin: float = Field(default=0.08, ge=0, description="quote sentences scoring this close to the best")
     evidence_overlap_weight: float = Field(default=0.5, ge=0)
     evidence_passage_weight: float = Field(default=0.5, ge=0)
@@ -70,8 +67,8 @@ class Settings(BaseSettings):
         default=3.0, ge=0, description="quote a further passage whose ranking score is this close to the first's"
     )
     evidence_whole_paragraph_chars: int = Field(default=700, ge=0, description="paragraphs this short are quoted whole")
-    uncovered_similarity: float = Field(
-        default=0.6, ge=0, le=1, description="this close to an uncovered topic (routing.yaml): unanswerable"
+    safeguarding_probability: float = Field(
+        default=0.3, ge=0, le=1, description="signpost emergency help when the router gives a child at risk this much"
     )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)

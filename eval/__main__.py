@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   python -m eval policyqa ../shared/benchmarks/policyqa/dev.json --report reports/policyqa
   python -m eval bench --json                                        # latency, cold start, HTTP, scale
   python -m eval train-ranker                                        # refit assistant/data/ranker.json
+  python -m eval train-router                                        # refit assistant/data/router.json
 """
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "wigan.jsonl"
@@ -95,18 +96,35 @@ def cmd_policyqa(args: argparse.Namespace) -> int:
 def cmd_train_ranker(args: argparse.Namespace) -> int:
     from assistant.pipeline import Assistant
     from assistant.settings import Settings
-    from eval.gold import load_gold
     from eval.train_ranker import train
 
-    items = []
-    for spec in args.gold:
-        path, _, split = str(spec).partition(":")
-        if split == "test":
-            print("error: the test split is for reporting only, never for fitting", file=sys.stderr)
-            return 2
-        items += load_gold(Path(path), split or None)
+    items = [i for _, group in gold_specs(args.gold) for i in group]
     bot = Assistant(Settings(**({"index_dir": args.index} if args.index else {})))
     train(bot, items, args.out, progress=not args.quiet)
+    return 0
+
+
+def gold_specs(specs: list[str]) -> list[tuple[str, list]]:
+    """FILE[:SPLIT] arguments as (label, questions); the test split is refused."""
+    from eval.gold import GoldError, load_gold
+
+    out = []
+    for spec in specs:
+        path, _, split = str(spec).partition(":")
+        if split == "test":
+            raise GoldError("the test split is for reporting only, never for fitting")
+        out.append((Path(path).name + (f":{split}" if split else ""), load_gold(Path(path), split or None)))
+    return out
+
+
+def cmd_train_router(args: argparse.Namespace) -> int:
+    from assistant.pipeline import Assistant
+    from assistant.settings import Settings
+    from eval.train_router import train
+
+    sources = gold_specs(args.gold)
+    train(Assistant(Settings(**({"index_dir": args.index} if args.index else {}))), sources, args.out,
+          progress=not args.quiet)  # fmt: skip
     return 0
 
 
@@ -163,12 +181,26 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(fn=cmd_train_ranker)
 
+    t = sub.add_parser("train-router", help="fit the router on labelled questions (never test)")
+    t.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help="labelled questions (default: wigan.jsonl:dev, wigan-tune.jsonl, wigan-routing.jsonl)")  # fmt: skip
+    t.add_argument("--index", type=Path)
+    t.add_argument("--out", type=Path, default=None, help="default: assistant/data/router.json")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(fn=cmd_train_router)
+
     args = parser.parse_args(argv)
     if args.command == "train-ranker":
         from assistant.rank import WEIGHTS
 
         args.gold = args.gold or [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl"))]
         args.out = args.out or WEIGHTS
+    if args.command == "train-router":
+        from assistant.route import WEIGHTS as ROUTER_WEIGHTS
+
+        args.gold = args.gold or [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl")),
+                                  str(DEFAULT_GOLD.with_name("wigan-routing.jsonl"))]  # fmt: skip
+        args.out = args.out or ROUTER_WEIGHTS
     from eval.gold import GoldError
 
     try:

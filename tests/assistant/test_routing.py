@@ -2,6 +2,7 @@
 
 import logging
 
+import numpy as np
 import pytest
 
 from assistant.guard import redact
@@ -104,3 +105,25 @@ def test_personal_details_in_the_chat_are_answered_reminded_and_never_logged(bot
     for s in secret:
         assert s not in dumped and s not in caplog.text
     assert all(s not in key for key in bot.embedder._cache for s in secret)
+
+
+def test_routing_phrasings_are_embedded_once_and_cached_between_starts(tmp_path, bot):
+    from assistant.route import Router
+
+    calls = []
+
+    class Counting:
+        dim = bot.embedder.dim
+
+        def embed(self, texts):  # the real model, counted
+            calls.append(len(texts))
+            return bot.embedder.embed(texts)
+
+    first = Router(Counting(), cache_dir=tmp_path)  # type: ignore[arg-type]
+    first.warm_up()
+    assert sum(calls) > 50 and list(tmp_path.glob("routing-*.npy"))
+    calls.clear()
+    second = Router(Counting(), cache_dir=tmp_path)  # type: ignore[arg-type]
+    second.warm_up()
+    assert calls == []
+    assert np.allclose(first._matrix, second._matrix)

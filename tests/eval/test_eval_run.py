@@ -14,8 +14,11 @@ from tests.conftest import ROOT
 GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 
 # Floors that CI enforces on the held-out test split. The issue's targets are higher
-# (recall@3 0.95, behaviour 0.95); these are today's measured levels, to catch regressions.
-FLOORS = {"recall@3": 0.85, "cited_recall": 0.70, "groundedness": 1.0, "behaviour_accuracy": 0.84, "citation_precision": 0.45}
+# (recall@3 0.95, behaviour 0.95); these are just under today's measured levels, to catch regressions.
+FLOORS = {"recall@3": 0.88, "cited_recall": 0.74, "groundedness": 1.0, "behaviour_accuracy": 0.92, "citation_precision": 0.45}
+# Per expected behaviour (issue targets: 0.95 each); 9-10 questions each on the test split.
+ROUTE_FLOORS = {"answer": 0.95, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.7, "out_of_scope": 0.8,
+                "safeguarding": 0.95}
 
 
 def run_eval(*args: str) -> dict:
@@ -30,6 +33,8 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
     m = run_eval("--gold", str(GOLD), "--split", "test", "--out", str(out))["ours"]
     for key, floor in FLOORS.items():
         assert m[key] >= floor, (key, m[key], m)
+    for route, floor in ROUTE_FLOORS.items():
+        assert m["behaviour"][route] >= floor, (route, m["behaviour"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == m["questions"] == len(load_gold(GOLD, "test"))
     assert set(rows[0]) >= {"id", "question", "expect", "route", "offers_handoff", "text", "citations", "retrieved", "latency_ms"}

@@ -3,18 +3,24 @@
 import json
 from collections import Counter
 
+import pytest
+
 from tests.conftest import ROOT
 
 GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 EXPECT = {"answer", "answer+offer", "handoff", "unanswerable", "out_of_scope", "safeguarding"}
 
 
-def rows():
-    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+TUNING = sorted(GOLD.parent.glob("wigan-*.jsonl"))  # tuning sets: fitted and tuned on, never reported as test
 
 
-def test_every_evidence_quote_is_in_its_notice(notices):
-    for r in rows():
+def rows(path=GOLD):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("path", [GOLD, *TUNING], ids=lambda p: p.name)
+def test_every_evidence_quote_is_in_its_notice(notices, path):
+    for r in rows(path):
         bodies = [notices[r["notice"]].body] if r.get("notice") else [n.body for n in notices.values()]
         for quote in r["evidence"]:
             assert any(quote in b for b in bodies), (r["id"], quote)
@@ -29,3 +35,12 @@ def test_gold_set_size_categories_and_split():
     assert all(r["evidence"] for r in data if r["expect"] in ("answer", "answer+offer"))
     dev = sum(r["split"] == "dev" for r in data) / len(data)
     assert 0.25 <= dev <= 0.35
+
+
+def test_tuning_sets_hold_no_test_questions():
+    test = {r["question"].strip().lower() for r in rows() if r["split"] == "test"}
+    assert len(TUNING) >= 2
+    for path in TUNING:
+        data = rows(path)
+        assert all(r.get("split", "dev") == "dev" and r["expect"] in EXPECT for r in data), path.name
+        assert not test & {r["question"].strip().lower() for r in data}, path.name

@@ -1,0 +1,101 @@
+"""Fit the router (assistant/data/router.json) on labelled questions, never the test split.
+
+Each question's features are computed exactly as ``Assistant.ask`` computes them. The
+regularisation strength is chosen by stratified cross-validation, and the out-of-fold
+accuracy per expected behaviour is printed per question file, so the reported figures
+were not measured on questions the model was fitted on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from assistant.pipeline import Assistant
+from assistant.route import WEIGHTS, RouteModel
+from eval.gold import GoldItem
+
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+FOLDS = 5
+
+
+def collect(bot: Assistant, items: list[GoldItem], progress: bool = True) -> np.ndarray:
+    bot.warm_up()
+    rows = [bot.routing_features(i.question, i.notice) for i in tqdm(items, desc="features", unit="q", disable=not progress)]
+    return np.stack(rows)
+
+
+def folds(labels: list[str], seed: int = 0) -> np.ndarray:
+    """Stratified fold number of each question."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(len(labels), dtype=int)
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, y in enumerate(labels):
+        by_label[y].append(i)
+    for idx in by_label.values():
+        for k, i in enumerate(rng.permutation(idx)):
+            out[i] = k % FOLDS
+    return out
+
+
+def out_of_fold(x: np.ndarray, y: list[str], c: float, threshold: float) -> list[str]:
+    fold = folds(y)
+    pred = [""] * len(y)
+    for f in range(FOLDS):
+        train = np.flatnonzero(fold != f)
+        model = RouteModel.fit(x[train], [y[i] for i in train], c=c)
+        for i in np.flatnonzero(fold == f):
+            pred[i] = decide(model, x[i], threshold)
+    return pred
+
+
+def decide(model: RouteModel, x: np.ndarray, threshold: float) -> str:
+    """As Router.decide: the most probable route, safeguarding from a lower probability."""
+    p = model.probabilities(x)
+    if "safeguarding" in model.classes and p[model.classes.index("safeguarding")] >= threshold:
+        return "safeguarding"
+    return model.classes[int(np.argmax(p))]
+
+
+def accuracy_table(items: list[GoldItem], y: list[str], pred: list[str], source: list[str]) -> str:
+    lines = []
+    for src in dict.fromkeys(source):
+        idx = [i for i, s in enumerate(source) if s == src]
+        per = defaultdict(list)
+        for i in idx:
+            per[y[i]].append(pred[i] == y[i])
+        cells = ", ".join(f"{k} {np.mean(v):.2f} ({len(v)})" for k, v in sorted(per.items()))
+        lines.append(f"  {src}: {np.mean([pred[i] == y[i] for i in idx]):.3f} — {cells}")
+    return "\n".join(lines)
+
+
+def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path = WEIGHTS, progress: bool = True) -> dict:
+    items = [i for _, group in sources for i in group]
+    source = [name for name, group in sources for _ in group]
+    y = [i.expect for i in items]
+    x = collect(bot, items, progress)
+    threshold = bot.settings.safeguarding_probability
+    best = None
+    for c in C_GRID:
+        pred = out_of_fold(x, y, c, threshold)
+        acc = float(np.mean([p == t for p, t in zip(pred, y)]))
+        print(f"C={c}: cross-validated behaviour accuracy {acc:.3f}")
+        if best is None or acc > best[1]:
+            best = (c, acc, pred)
+    assert best is not None
+    c, acc, pred = best
+    print(f"chose C={c}; out-of-fold accuracy per file and expected behaviour:")
+    print(accuracy_table(items, y, pred, source))
+    wrong = [(t, p) for t, p in zip(y, pred) if t in ("handoff", "safeguarding") and p == "answer"]
+    print(f"  handoff or safeguarding questions routed to a plain answer: {len(wrong)}")
+    model = RouteModel.fit(x, y, c=c)
+    record = model.to_dict() | {"C": c, "questions": dict(zip(*np.unique(source, return_counts=True))),
+                                "cv_accuracy": round(acc, 4)}  # fmt: skip
+    record["questions"] = {k: int(v) for k, v in record["questions"].items()}
+    out.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    print(f"weights written to {out}")
+    return record
