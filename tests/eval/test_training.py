@@ -1,4 +1,4 @@
-"""The learned ranking: fitted on tuning questions only, and its weights match its features."""
+"""The learned ranking and routing: fitted on tuning questions only, weights matching their features."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from assistant.rank import FEATURES, WEIGHTS, Ranker, default_ranker
 from eval.gold import load_gold
@@ -16,9 +17,10 @@ from tests.conftest import ROOT
 GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 
 
-def test_fitting_on_the_test_split_is_refused(tmp_path):
-    out = tmp_path / "ranker.json"
-    proc = subprocess.run([sys.executable, "-m", "eval", "train-ranker", "--gold", f"{GOLD}:test", "--out", str(out)],
+@pytest.mark.parametrize("command", ["train-ranker", "train-router"])
+def test_fitting_on_the_test_split_is_refused(tmp_path, command):
+    out = tmp_path / "weights.json"
+    proc = subprocess.run([sys.executable, "-m", "eval", command, "--gold", f"{GOLD}:test", "--out", str(out)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
     assert proc.returncode == 2 and "test split" in proc.stderr
     assert not out.exists()
@@ -47,3 +49,17 @@ def test_a_refit_on_dev_questions_ranks_their_evidence_and_generalises(bot):
     dense_only = Ranker(np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32),
                         np.eye(len(FEATURES), dtype=np.float32)[FEATURES.index("dense")], 0.0)  # fmt: skip
     assert r3 >= recall_at(dense_only, questions, 3) + 0.05, (r3, recall_at(dense_only, questions, 3))
+
+
+def test_shipped_router_is_for_these_features_and_was_fitted_without_test():
+    from assistant.route import FEATURES as ROUTE_FEATURES
+    from assistant.route import WEIGHTS as ROUTE_WEIGHTS
+    from assistant.route import default_route_model
+
+    record = json.loads(ROUTE_WEIGHTS.read_text(encoding="utf-8"))
+    assert tuple(record["features"]) == ROUTE_FEATURES
+    assert sorted(record["classes"]) == sorted(["answer", "answer+offer", "handoff", "unanswerable", "out_of_scope",
+                                                "safeguarding"])  # fmt: skip
+    assert all(":test" not in name for name in record["questions"])
+    model = default_route_model()
+    assert np.isfinite(model.scale).all() and (model.scale > 0).all()
