@@ -157,6 +157,8 @@ def build_resident(bot: Assistant, store: RequestStore, settings: Settings) -> g
             return bot.ask(question or "", notice=notice or None).model_dump(mode="json")
 
         gr.api(ask_api, api_name="ask")
+    # Questions are answered side by side (one torch thread each), not one at a time.
+    demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
 
 

@@ -20,6 +20,7 @@ class Embedder:
         self.cache_size = cache_size
         self._model = None
         self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def warm_up(self) -> None:
@@ -56,14 +57,16 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector, cached: routing, retrieval and evidence selection share it."""
-        hit = self._cache.get(text)
-        if hit is not None:
-            self._cache.move_to_end(text)
-            return hit
+        with self._cache_lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
         vec = self.embed([text])[0]
-        self._cache[text] = vec
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        with self._cache_lock:  # the web app answers several questions at once
+            self._cache[text] = vec
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return vec
 
 

@@ -12,6 +12,7 @@ plus one Chroma query, whatever the number of notices.
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -44,6 +45,7 @@ class HybridRetriever:
         self.bm25: BM25 | None = None
         self.notices: dict[str, Notice] = {}
         self._units: OrderedDict[str, tuple[list[Unit], np.ndarray]] = OrderedDict()
+        self._units_lock = threading.Lock()  # the web app answers several questions at once
 
     def warm_up(self) -> None:
         """Read notices and passages (paged) and build the lexical index."""
@@ -208,6 +210,10 @@ class HybridRetriever:
 
     def _attach_units(self, cands: list[Candidate]) -> None:
         """Each passage's sentences and their vectors: one batched Chroma get, then cached."""
+        with self._units_lock:
+            self._fetch_units(cands)
+
+    def _fetch_units(self, cands: list[Candidate]) -> None:
         missing = [c.passage_id for c in cands if c.passage_id not in self._units]
         if missing:
             counts = {pid: int(self.metas[self.row[pid]].get("n_units", 0)) for pid in missing}

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 7860
+    concurrency: int = Field(default=4, ge=1, le=64, description="questions the web app answers at the same time")
     root_path: str = ""
 
     # Staff view: "name:password" pairs, comma-separated. No default: without it the staff view is off.

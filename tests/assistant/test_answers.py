@@ -165,3 +165,14 @@ def test_answer_json_has_the_design_contract_fields(bot: Assistant):
     r = data["retrieved"][0]
     for key in ("notice_id", "text", "start", "end", "score"):
         assert key in r
+
+
+def test_questions_asked_at_the_same_time_get_the_answers_asked_one_by_one(bot: Assistant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [q for q, _ in CANONICAL][:8] * 2
+    alone = [bot.ask(q).model_dump(exclude={"latency_ms"}) for q in questions]
+    bot.embedder._cache.clear()  # every thread embeds its own question again
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda q: bot.ask(q).model_dump(exclude={"latency_ms"}), questions))
+    assert together == alone
