@@ -14,7 +14,6 @@ import numpy as np  # noqa: E402
 from eval import metrics as metrics_module  # noqa: E402
 
 CATEGORIES = ["answer", "answer+offer", "handoff", "unanswerable", "out_of_scope", "safeguarding"]
-ROUTES = ["answer", "handoff", "unanswerable", "out_of_scope", "safeguarding"]
 ROWS = [
     ("recall@1", "Evidence recall@1"), ("recall@3", "Evidence recall@3"), ("recall@5", "Evidence recall@5"),
     ("cited_recall", "Cited evidence recall"), ("citation_precision", "Citation precision"),
@@ -68,18 +67,20 @@ def plot_categories(systems: dict[str, dict[str, Any]], path: Path) -> None:
 
 def plot_confusion(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     cats = [c for c in CATEGORIES if any(r["expect"] == c for r in rows)]
-    m = np.zeros((len(cats), len(ROUTES)), dtype=int)
+    did = list(CATEGORIES)  # an answer that offers the form counts as answer+offer, as in the metric
+    m = np.zeros((len(cats), len(did)), dtype=int)
     for r in rows:
-        if r["expect"] in cats and r["route"] in ROUTES:
-            m[cats.index(r["expect"]), ROUTES.index(r["route"])] += 1
-    fig, ax = plt.subplots(figsize=(8, 5))
+        actual = "answer+offer" if r["route"] == "answer" and r.get("offers_handoff") else r["route"]
+        if r["expect"] in cats and actual in did:
+            m[cats.index(r["expect"]), did.index(actual)] += 1
+    fig, ax = plt.subplots(figsize=(8.5, 5))
     ax.imshow(m, cmap="Blues")
-    ax.set_xticks(range(len(ROUTES)), ROUTES, rotation=20)
+    ax.set_xticks(range(len(did)), did, rotation=20)
     ax.set_yticks(range(len(cats)), cats)
     ax.set_xlabel("what the assistant did")
     ax.set_ylabel("what was expected")
     for i in range(len(cats)):
-        for j in range(len(ROUTES)):
+        for j in range(len(did)):
             ax.text(j, i, str(m[i, j]), ha="center", va="center", color="white" if m[i, j] > m.max() / 2 else "black")
     ax.set_title(title)
     fig.tight_layout()
