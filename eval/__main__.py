@@ -173,34 +173,26 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(b)
     b.set_defaults(fn=cmd_bench)
 
-    t = sub.add_parser("train-ranker", help="fit the ranking weights on tuning questions (never test)")
-    t.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
-                   help="tuning questions (default: wigan.jsonl:dev and wigan-tune.jsonl)")  # fmt: skip
-    t.add_argument("--index", type=Path)
-    t.add_argument("--out", type=Path, default=None, help="default: assistant/data/ranker.json")
-    t.add_argument("--quiet", action="store_true")
-    t.set_defaults(fn=cmd_train_ranker)
+    from assistant.rank import WEIGHTS as RANKER_WEIGHTS
+    from assistant.route import WEIGHTS as ROUTER_WEIGHTS
 
-    t = sub.add_parser("train-router", help="fit the router on labelled questions (never test)")
-    t.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
-                   help="labelled questions (default: wigan.jsonl:dev, wigan-tune.jsonl, wigan-routing.jsonl)")  # fmt: skip
-    t.add_argument("--index", type=Path)
-    t.add_argument("--out", type=Path, default=None, help="default: assistant/data/router.json")
-    t.add_argument("--quiet", action="store_true")
-    t.set_defaults(fn=cmd_train_router)
+    tuning = [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl"))]
+    for name, what, fn, gold, out in (
+        ("train-ranker", "the ranking weights", cmd_train_ranker, tuning, RANKER_WEIGHTS),
+        ("train-router", "the router", cmd_train_router, [*tuning, str(DEFAULT_GOLD.with_name("wigan-routing.jsonl"))],
+         ROUTER_WEIGHTS),
+    ):  # fmt: skip
+        t = sub.add_parser(name, help=f"fit {what} on labelled tuning questions (never the test split)")
+        t.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                       help="labelled questions (default: " + ", ".join(Path(g).name for g in gold) + ")")  # fmt: skip
+        t.add_argument("--index", type=Path)
+        t.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
+        t.add_argument("--quiet", action="store_true")
+        t.set_defaults(fn=fn, default_gold=gold)
 
     args = parser.parse_args(argv)
-    if args.command == "train-ranker":
-        from assistant.rank import WEIGHTS
-
-        args.gold = args.gold or [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl"))]
-        args.out = args.out or WEIGHTS
-    if args.command == "train-router":
-        from assistant.route import WEIGHTS as ROUTER_WEIGHTS
-
-        args.gold = args.gold or [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl")),
-                                  str(DEFAULT_GOLD.with_name("wigan-routing.jsonl"))]  # fmt: skip
-        args.out = args.out or ROUTER_WEIGHTS
+    if hasattr(args, "default_gold"):
+        args.gold = args.gold or args.default_gold
     from eval.gold import GoldError
 
     try:
