@@ -11,11 +11,8 @@ its errors). Requests sent to the DPO form go to a throw-away database, never th
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -30,29 +27,17 @@ SOURCE_LINK = "#conversation a:has-text('Open source 1 in the notice')"
 def start_app() -> tuple[str, object]:
     """The app on a free loopback port, in a thread, with a temporary request database."""
     sys.path.insert(0, str(ROOT))
-    import httpx
-    import uvicorn
-
     import app
     from assistant.settings import get_settings
+    from eval.loopback import serve
 
     db = Path(tempfile.mkdtemp(prefix="screenshots-")) / "requests.sqlite3"
     settings = get_settings().replace(database_url=f"sqlite:///{db}", staff_credentials=None, root_path="")
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    server = uvicorn.Server(uvicorn.Config(app.create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "notices", timeout=2).status_code == 200:
-                return url, server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the app did not start (is the index built? run `make index`)")
+    try:
+        url, server = serve(app.create_app(settings))
+    except RuntimeError:
+        raise SystemExit("the app did not start (is the index built? run `make index`)") from None
+    return url + "/", server
 
 
 def ask(page, question: str = QUESTION) -> None:  # noqa: ANN001

@@ -15,7 +15,6 @@ import gc
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from assistant.settings import PROJECT_ROOT
+from eval.loopback import free_port
 
 EXAMPLES = """examples:
   python -m eval bench --quick            # latency vs the peer, cold start, ingest only
@@ -48,14 +48,6 @@ def log(msg: str) -> None:
 
 def pct(xs: list[float], q: float) -> float:
     return round(float(np.percentile(xs, q)), 1) if xs else 0.0
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def dir_mb(path: Path) -> float:

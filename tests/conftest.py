@@ -95,3 +95,17 @@ def notices():
     from ingest.parse import load_notices
 
     return {n.id: n for n in load_notices(KNOWLEDGE)}
+
+
+@pytest.fixture(scope="module")
+def served(bot, settings, tmp_path_factory):
+    """The whole app on a loopback port (staff login alice / correct-horse), with a throw-away database."""
+    import app
+
+    from eval.loopback import serve
+
+    db = tmp_path_factory.mktemp("db") / "requests.sqlite3"
+    s = settings.replace(database_url=f"sqlite:///{db}", staff_credentials="alice:correct-horse")
+    url, server = serve(app.create_app(s, bot=bot))
+    yield url
+    server.should_exit = True

@@ -2,47 +2,10 @@
 
 import html
 import re
-import socket
-import threading
-import time
 
 import httpx
-import pytest
 
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def serve(app) -> tuple[str, object]:  # noqa: ANN001
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/notices", timeout=2).status_code == 200:
-                return url, server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("app did not start")
-
-
-@pytest.fixture(scope="module")
-def served(bot, settings, tmp_path_factory):
-    import app
-
-    db = tmp_path_factory.mktemp("db") / "requests.sqlite3"
-    s = settings.replace(database_url=f"sqlite:///{db}", staff_credentials="alice:correct-horse")
-    url, server = serve(app.create_app(s, bot=bot))
-    yield url
-    server.should_exit = True
+from eval.loopback import serve
 
 
 def test_app_answers_over_http(served):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,20 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from eval.loopback import free_port
 from tests.conftest import KNOWLEDGE, ROOT
 
 CHROMA = Path(sys.executable).parent / "chroma"
 GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 
 pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"no chroma CLI at {CHROMA}")
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class ChromaServer:

@@ -6,12 +6,10 @@ are missing: Playwright's own browser download does not work on this machine, so
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -39,43 +37,10 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def serve(app, check: str = "/notices") -> tuple[str, object]:  # noqa: ANN001
-    """``app`` on a free loopback port in a thread; returns its base URL (no trailing slash)."""
-    import httpx
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + check, timeout=2).status_code == 200:
-                return url, server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("app did not start")
-
-
 @pytest.fixture(scope="module")
-def app_url(bot, settings, tmp_path_factory):
+def app_url(served):
     """The whole app (residents, notice viewer, staff behind the login) with a throw-away database."""
-    import app
-
-    db = tmp_path_factory.mktemp("ui-db") / "requests.sqlite3"
-    s = settings.replace(database_url=f"sqlite:///{db}", staff_credentials="alice:correct-horse")
-    url, server = serve(app.create_app(s, bot=bot))
-    yield url
-    server.should_exit = True
+    return served
 
 
 @pytest.fixture(scope="module")

@@ -202,7 +202,7 @@ def prefixed_url(request, bot, settings, tmp_path_factory):
     from fastapi import FastAPI
 
     import app
-    from tests.ui.conftest import free_port, serve
+    from eval.loopback import free_port, serve
 
     db = tmp_path_factory.mktemp("ui-prefix-db") / "requests.sqlite3"
     inner = app.create_app(settings.replace(root_path="/privacy", database_url=f"sqlite:///{db}",
