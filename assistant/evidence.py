@@ -22,6 +22,7 @@ class Evidence(BaseModel):
     passage_id: str
     score: float
     similarity: float
+    overlap: float = 0.0  # share of the question's idf weight found in the unit
 
 
 class Selection(BaseModel):
@@ -33,7 +34,8 @@ class Selection(BaseModel):
 class EvidenceSelector:
     def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20,
                  overlap_weight: float = 0.5, passage_weight: float = 0.5, rank_penalty: float = 0.0, second_margin: float = 0.05, whole_paragraph_chars: int = 450,
-                 max_passages: int = 3, passage_margin: float = 1.0) -> None:  # fmt: skip
+                 max_passages: int = 3, passage_margin: float = 1.0, passage_min_score: float = 1.0,
+                 item_overlap: float = 0.3) -> None:  # fmt: skip
         self.max_quotes = max_quotes
         self.margin = margin
         self.list_cap = list_cap
@@ -44,6 +46,8 @@ class EvidenceSelector:
         self.whole_paragraph_chars = whole_paragraph_chars
         self.max_passages = max_passages
         self.passage_margin = passage_margin
+        self.passage_min_score = passage_min_score
+        self.item_overlap = item_overlap
 
     def overlap(self, q_terms: set[str], text: str, bm25: BM25) -> float:
         """Share of the question's idf weight found in the text."""
@@ -67,24 +71,24 @@ class EvidenceSelector:
                 overlaps.append(ov)
                 score = float(sim) + self.overlap_weight * ov + self.passage_weight * (c.dense or 0.0) - self.rank_penalty * rank
                 scored.append(Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id,
-                                       score=score, similarity=float(sim)))  # fmt: skip
+                                       score=score, similarity=float(sim), overlap=ov))  # fmt: skip
         if not scored:
             return Selection(quotes=[])
         scored.sort(key=lambda e: -e.score)
         best = scored[0]
         sel = Selection(quotes=[], best_similarity=max(e.similarity for e in scored), best_overlap=max(overlaps))
         by_id = {c.passage_id: c for c in cands}
-        sel.quotes = self._around(best, by_id, scored, pieces or {})
-        # Further passages the ranking puts close behind the first: quote their best units too.
+        # The best unit's passage first, then the ranking's first passage and those it scores
+        # close behind: whichever of the two stages is right, its passage is quoted.
         top = cands[0].score
-        for c in cands[1 : self.max_passages]:
-            if c.score < top - self.passage_margin or c.passage_id == best.passage_id:
-                continue
-            own = next((e for e in scored if e.passage_id == c.passage_id), None)
-            if own is None:
-                continue
+        chosen = [c for k, c in enumerate(cands[: self.max_passages])
+                  if not k or c.score >= top - self.passage_margin or c.score >= self.passage_min_score]  # fmt: skip
+        firsts = [best] + [e for c in chosen if (e := next((e for e in scored if e.passage_id == c.passage_id), None))]
+        for k, own in enumerate(firsts):
             have = {(e.passage_id, e.unit.start) for e in sel.quotes}
-            sel.quotes += [e for e in self._around(own, by_id, scored, pieces or {}, same_passage=True)
+            if k and own.passage_id in {e.passage_id for e in sel.quotes}:
+                continue
+            sel.quotes += [e for e in self._around(own, by_id, scored, pieces or {}, same_passage=bool(k))
                            if (e.passage_id, e.unit.start) not in have]  # fmt: skip
         # The other notice says much the same: quote it too (the older one is marked as such).
         other = next((e for e in scored if e.notice_id != best.notice_id), None)
@@ -127,6 +131,7 @@ class EvidenceSelector:
         if best.unit.kind != "intro" and len(item_scores) >= 3:
             median = float(np.median(item_scores))
             if best.score - median > 0.15:
-                keep = [e for e in items if e.score >= best.score - 0.1][: self.max_quotes]
+                # Items close to the best, and items that name what the resident asked about.
+                keep = [e for e in items if e.score >= best.score - 0.1 or e.overlap >= self.item_overlap][: self.max_quotes]
                 return intro + keep
         return intro + items[: self.list_cap]

@@ -55,6 +55,7 @@ class Assistant:
             passage_weight=s.evidence_passage_weight, rank_penalty=s.evidence_rank_penalty,
             second_margin=s.evidence_second_margin, whole_paragraph_chars=s.evidence_whole_paragraph_chars,
             max_passages=s.evidence_passages, passage_margin=s.evidence_passage_margin,
+            passage_min_score=s.evidence_passage_min_score, item_overlap=s.evidence_item_overlap,
         )  # fmt: skip
         self._ready = False
         self._lock = threading.Lock()

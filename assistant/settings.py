@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     evidence_passage_margin: float = Field(
         default=3.0, ge=0, description="quote a further passage whose ranking score is this close to the first's"
     )
+    evidence_passage_min_score: float = Field(
+        default=1.0, description="quote a further passage the ranking scores at least this (a logit), however far behind"
+    )
+    evidence_item_overlap: float = Field(
+        default=0.3, ge=0, le=1, description="quote a list item holding this share of the question's idf weight"
+    )
     evidence_whole_paragraph_chars: int = Field(default=700, ge=0, description="paragraphs this short are quoted whole")
     safeguarding_probability: float = Field(
         default=0.3, ge=0, le=1, description="signpost emergency help when the router gives a child at risk this much"

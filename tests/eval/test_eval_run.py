@@ -15,7 +15,7 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 
 # Floors that CI enforces on the held-out test split. The issue's targets are higher
 # (recall@3 0.95, behaviour 0.95); these are just under today's measured levels, to catch regressions.
-FLOORS = {"recall@3": 0.86, "cited_recall": 0.74, "groundedness": 1.0, "behaviour_accuracy": 0.91, "citation_precision": 0.45}
+FLOORS = {"recall@3": 0.86, "cited_recall": 0.80, "groundedness": 1.0, "behaviour_accuracy": 0.91, "citation_precision": 0.45}
 # Per expected behaviour (issue targets: 0.95 each); 9-10 questions each on the test split.
 ROUTE_FLOORS = {"answer": 0.95, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.7, "out_of_scope": 0.8,
                 "safeguarding": 0.95}
