@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -79,18 +80,16 @@ class BM25:
         n = len(self.ids)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def scores(self, terms: list[str], group: str | None = None) -> np.ndarray:
-        """BM25 score of every passage for these (already tokenised) terms."""
+    def scores(self, terms: list[str], group: str | Sequence[str] | None = None) -> np.ndarray:
+        """BM25 score of every passage for these (already tokenised) terms, within ``group`` (one or several)."""
         scores = np.zeros(len(self.ids), dtype=np.float32)
         for term in set(terms):
             if term in self.postings:
                 idx, weight = self.postings[term]
                 scores[idx] += weight  # each passage appears once per term
         if group is not None:
-            g = self.group_index.get(group)
-            if g is None:
-                return np.zeros(len(self.ids), dtype=np.float32)
-            scores[self.groups != g] = 0.0
+            wanted = [self.group_index[g] for g in ([group] if isinstance(group, str) else group) if g in self.group_index]
+            scores[~np.isin(self.groups, wanted)] = 0.0
         return scores
 
     def has(self, term: str, rows: np.ndarray) -> np.ndarray:
@@ -101,7 +100,7 @@ class BM25:
         pos = np.searchsorted(idx, rows)
         return (pos < len(idx)) & (idx[np.minimum(pos, len(idx) - 1)] == rows)
 
-    def search(self, query: str, k: int, group: str | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, group: str | Sequence[str] | None = None) -> list[tuple[str, float]]:
         scores = self.scores(tokens(query), group)
         hits = np.flatnonzero(scores)
         if len(hits) > k:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import hashlib
 from typing import Literal
 
@@ -106,6 +108,17 @@ class Retrieved(BaseModel):
     dense: float | None = Field(default=None, description="cosine similarity to the query")
 
 
+# Where a question is asked: every notice (None), one notice id, or several.
+Scope = str | Sequence[str] | None
+
+
+def scope_ids(scope: Scope) -> tuple[str, ...] | None:
+    """The notice ids of a scope, in order, once each; None for every notice."""
+    if scope is None:
+        return None
+    return tuple(dict.fromkeys([scope] if isinstance(scope, str) else scope))
+
+
 class Answer(BaseModel):
     route: Route
     text: str
@@ -114,7 +127,7 @@ class Answer(BaseModel):
     offers_handoff: bool = False
     request_type: str | None = None
     latency_ms: float = 0.0
-    notice: str | None = Field(default=None, description="the notice the question was restricted to")
+    notice: str | list[str] | None = Field(default=None, description="the notice (or notices) the question was restricted to")
 
 
 def format_iso_date(value: str | None) -> str | None:

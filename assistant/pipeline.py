@@ -16,7 +16,7 @@ from assistant.embedder import Embedder, shared_embedder
 from assistant.evidence import EvidenceSelector, Selection
 from assistant.lexical import tokens
 from assistant.guard import Checked, check
-from assistant.models import Answer, Retrieved
+from assistant.models import Answer, Retrieved, Scope, scope_ids
 from assistant.resources import reply
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.route import Router, features
@@ -75,7 +75,8 @@ class Assistant:
         self.warm_up()
         return self.retriever.notices
 
-    def ask(self, question: str, history: Sequence[Any] = (), notice: str | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Any] = (), notice: Scope = None) -> Answer:
+        """``notice`` restricts retrieval to one notice id, or to several."""
         t0 = time.perf_counter()
         checked = check(question, self.settings.max_question_chars)
         answer = self._ask(checked, history, notice)
@@ -84,10 +85,10 @@ class Assistant:
             answer.offers_handoff = True
             answer.request_type = answer.request_type or "other_question"
         answer.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
-        answer.notice = notice
+        answer.notice = notice if notice is None or isinstance(notice, str) else list(scope_ids(notice) or ())
         return answer
 
-    def _ask(self, checked: Checked, history: Sequence[Any], notice: str | None) -> Answer:
+    def _ask(self, checked: Checked, history: Sequence[Any], notice: Scope) -> Answer:
         if checked.refusal:
             return Answer(route="out_of_scope", text=checked.refusal)
         try:
@@ -97,8 +98,9 @@ class Assistant:
         except StoreUnavailable:
             log.warning("notice index unavailable")
             return Answer(route="unanswerable", text=reply("store_down"))
-        if notice is not None and notice not in self.retriever.notices:
-            return Answer(route="unanswerable", text=f"There is no notice with the id “{notice}”.")
+        unknown = [n for n in scope_ids(notice) or () if n not in self.retriever.notices]
+        if unknown:
+            return Answer(route="unanswerable", text=f"There is no notice with the id “{unknown[0]}”.")
 
         q = checked.question
         qvec = self.embedder.embed_query(q)
@@ -130,7 +132,7 @@ class Assistant:
         return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved,
                       offers_handoff=decision.offers_handoff, request_type=decision.request_type)  # fmt: skip
 
-    def _find(self, q: str, qvec: np.ndarray, history: Sequence[Any], notice: str | None) -> tuple[list[Candidate], Selection]:
+    def _find(self, q: str, qvec: np.ndarray, history: Sequence[Any], notice: Scope) -> tuple[list[Candidate], Selection]:
         """Retrieval and evidence selection for the question."""
         # A follow-up ("what about the police?") is retrieved together with the question before.
         query, rvec = q, qvec
@@ -144,7 +146,7 @@ class Assistant:
                                 self.retriever.lexical_query(q))  # fmt: skip
         return cands, sel
 
-    def routing_features(self, question: str, notice: str | None = None) -> np.ndarray:
+    def routing_features(self, question: str, notice: Scope = None) -> np.ndarray:
         """The router's input for a question, as ``ask`` computes it (to fit the router)."""
         self.warm_up()
         q = check(question, self.settings.max_question_chars).question

@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.glossary import Glossary, Speller
 from assistant.lexical import BM25, tokens
-from assistant.models import Notice, Retrieved, Unit
+from assistant.models import Notice, Retrieved, Scope, Unit, scope_ids
 from assistant.rank import FEATURES, Ranker, default_ranker
 from assistant.resources import load
 from assistant.settings import Settings
@@ -93,7 +93,7 @@ class HybridRetriever:
         mended = [self.speller.near(t) or t for t in tokens(question)]
         return " ".join([question, *[m for m, t in zip(mended, tokens(question)) if m != t], self.glossary.expand(question)])
 
-    def run(self, query: str, qvec: np.ndarray, notice: str | None = None, top_k: int | None = None) -> list[Candidate]:
+    def run(self, query: str, qvec: np.ndarray, notice: Scope = None, top_k: int | None = None) -> list[Candidate]:
         if self.bm25 is None:
             self.warm_up()
         try:
@@ -113,14 +113,15 @@ class HybridRetriever:
             out.append(c)
         return out
 
-    def candidates(self, query: str, qvec: np.ndarray, notice: str | None = None) -> tuple[list[Candidate], np.ndarray]:
-        """Every passage a first-stage search found, with its ``FEATURES`` row."""
+    def candidates(self, query: str, qvec: np.ndarray, notice: Scope = None) -> tuple[list[Candidate], np.ndarray]:
+        """Every passage a first-stage search found (within ``notice``, one id or several), with its ``FEATURES`` row."""
         s = self.settings
         bm25 = self.bm25
         assert bm25 is not None
-        if notice is not None and notice not in self.by_notice:
+        ids = scope_ids(notice)
+        if ids is not None and not all(n in self.by_notice for n in ids):
             return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
-        scope = self.by_notice[notice] if notice else None
+        scope = None if ids is None else np.sort(np.concatenate([self.by_notice[n] for n in ids]))
         qvec = np.asarray(qvec, dtype=np.float32)
 
         # 1. Dense over passages: exact, over the notice's rows or all of them.
@@ -132,14 +133,14 @@ class HybridRetriever:
         dense_rows = local if scope is None else scope[local]
 
         # 2. BM25 with typos mended and the notices' words added.
-        lex = bm25.scores(tokens(self.lexical_query(query)), notice)
+        lex = bm25.scores(tokens(self.lexical_query(query)), ids)
         hits = np.flatnonzero(lex)
         if len(hits) > s.lexical_candidates:
             hits = hits[np.argpartition(-lex[hits], s.lexical_candidates - 1)[: s.lexical_candidates]]
         lex_rows = hits[np.argsort(-lex[hits], kind="stable")]
 
         # 3. Dense over sentences and list items (Chroma).
-        where = {"notice_id": notice} if notice else None
+        where = None if ids is None else {"notice_id": ids[0] if len(ids) == 1 else {"$in": list(ids)}}
         n_units = max(1, min(s.dense_candidates * 3, 3 * len(self.ids)))
         got = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=["metadatas"])
         unit_rows = list(dict.fromkeys(self.row[m["passage_id"]] for m in got["metadatas"][0] if m["passage_id"] in self.row))

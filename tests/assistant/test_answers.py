@@ -145,6 +145,19 @@ def test_restricting_to_one_notice(bot: Assistant):
     assert bot.ask("anything", notice="no-such-notice").route == "unanswerable"
 
 
+def test_restricting_to_several_notices(bot: Assistant):
+    both = ["wigan-children-and-families", "wigan-local-authority-education-2017"]
+    question = "Who do you share my data with?"
+    scoped, unscoped = bot.ask(question, notice=both), bot.ask(question)
+    # Every notice there is, named: the same passages as no restriction at all.
+    assert [r.passage_id for r in scoped.retrieved] == [r.passage_id for r in unscoped.retrieved]
+    assert scoped.notice == both and unscoped.notice is None
+    one = bot.ask(question, notice=["wigan-local-authority-education-2017"])
+    assert one.retrieved and {r.notice_id for r in one.retrieved} == {"wigan-local-authority-education-2017"}
+    missing = bot.ask(question, notice=[both[0], "no-such-notice"])
+    assert missing.route == "unanswerable" and "no-such-notice" in missing.text and not missing.citations
+
+
 def test_current_notice_is_preferred_when_both_say_it(bot: Assistant):
     answer = bot.ask("Do you share information with the police?")
     assert answer.citations[0].notice_id == "wigan-children-and-families"
