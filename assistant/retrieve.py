@@ -139,11 +139,15 @@ class HybridRetriever:
             hits = hits[np.argpartition(-lex[hits], s.lexical_candidates - 1)[: s.lexical_candidates]]
         lex_rows = hits[np.argsort(-lex[hits], kind="stable")]
 
-        # 3. Dense over sentences and list items (Chroma).
-        where = None if ids is None else {"notice_id": ids[0] if len(ids) == 1 else {"$in": list(ids)}}
+        # 3. Dense over sentences and list items: Chroma's index, or exactly within a small scope
+        # (a metadata-filtered search grows with the whole collection, not with the scope).
         n_units = max(1, min(s.dense_candidates * 3, 3 * len(self.ids)))
-        got = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=["metadatas"])
-        unit_rows = list(dict.fromkeys(self.row[m["passage_id"]] for m in got["metadatas"][0] if m["passage_id"] in self.row))
+        if scope is not None and len(scope) <= s.exact_scope_passages:
+            unit_rows = self._exact_unit_rows(scope, qvec, n_units)
+        else:
+            where = None if ids is None else {"notice_id": ids[0] if len(ids) == 1 else {"$in": list(ids)}}
+            got = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=["metadatas"])
+            unit_rows = list(dict.fromkeys(self.row[m["passage_id"]] for m in got["metadatas"][0] if m["passage_id"] in self.row))
 
         rows = list(dict.fromkeys([*dense_rows.tolist(), *unit_rows, *lex_rows.tolist()]))
         idx = np.asarray(rows, dtype=np.int64)
@@ -184,6 +188,18 @@ class HybridRetriever:
         x[:, f["is_list"]] = [c.kind == "list" for c in cands]
         x[:, f["log_chars"]] = [math.log(max(1, len(c.text))) for c in cands]
         return cands, x
+
+    def _exact_unit_rows(self, scope: np.ndarray, qvec: np.ndarray, n_units: int) -> list[int]:
+        """Rows of the passages holding the ``n_units`` sentences closest to the question, best first."""
+        passages = [self._candidate(int(i)) for i in scope]
+        self._attach_units(passages)
+        rows = np.concatenate([np.full(len(c.units), i) for i, c in zip(scope, passages)]).astype(np.int64)
+        vecs = [np.asarray(c.unit_vecs, dtype=np.float32) for c in passages if len(c.units)]
+        if not vecs:
+            return []
+        sims = np.concatenate(vecs) @ qvec
+        top = np.argsort(-sims, kind="stable")[:n_units]
+        return list(dict.fromkeys(rows[top].tolist()))
 
     def _cover(self, query: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """idf-weighted share of the question's words (typos mended) in each passage and its heading."""

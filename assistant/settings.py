@@ -48,10 +48,15 @@ class Settings(BaseSettings):
     collection: str = "notices"
 
     # Chunking and retrieval knobs.
-    max_passage_chars: int = Field(default=700, ge=100, description="longer paragraphs and lists are split")
+    max_passage_chars: int = Field(
+        default=800, ge=100, description="longer paragraphs and lists are split, short ones merged up to this"
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="passages returned with an answer")
     dense_candidates: int = Field(default=20, ge=1, le=200)
     lexical_candidates: int = Field(default=20, ge=1, le=200)
+    exact_scope_passages: int = Field(
+        default=5000, ge=0, description="a question restricted to notices this small searches their sentences exactly"
+    )
     unit_cache_passages: int = Field(
         default=20000, ge=0, description="passages whose sentences (and vectors) stay in memory"
     )
@@ -73,7 +78,7 @@ class Settings(BaseSettings):
     evidence_item_overlap: float = Field(
         default=0.3, ge=0, le=1, description="quote a list item holding this share of the question's idf weight"
     )
-    evidence_whole_paragraph_chars: int = Field(default=700, ge=0, description="paragraphs this short are quoted whole")
+    evidence_whole_paragraph_chars: int = Field(default=800, ge=0, description="paragraphs this short are quoted whole")
     safeguarding_probability: float = Field(
         default=0.3, ge=0, le=1, description="signpost emergency help when the router gives a child at risk this much"
     )

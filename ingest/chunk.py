@@ -221,7 +221,7 @@ def block_units(body: str, b: Block, intro: bool) -> list[Unit]:
     return [Unit(start=s, end=e, text=body[s:e], kind=kind) for s, e in sentences(body, b.start, b.end)]
 
 
-def chunk_notice(notice: Notice, max_chars: int = 700) -> list[Passage]:
+def chunk_notice(notice: Notice, max_chars: int = 800) -> list[Passage]:
     """Passages of one notice, in body order."""
     body = notice.body
     groups, headings = group_blocks(classify(to_blocks(body)))
