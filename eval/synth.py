@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.models import Notice
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT, Settings
 from ingest.chunk import ITEM, chunk_notice
 from ingest.parse import load_notices
 
@@ -223,11 +223,13 @@ def front_matter(meta: dict[str, str]) -> str:
 
 
 def make_corpus(out_dir: Path, target_passages: int, seed: int = 0, knowledge: Path | None = None,
-                max_chars: int = 700) -> int:  # fmt: skip
+                max_chars: int | None = None) -> int:  # fmt: skip
     """Write synthetic notices into ``out_dir`` until they hold about ``target_passages``; files written.
 
+    Passages are counted as ingest cuts them (``max_chars``, by default the configured passage size).
     Earlier ``synth-*`` files in ``out_dir`` are removed first; nothing else there is touched.
     """
+    max_chars = max_chars or Settings().max_passage_chars
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob(f"{PREFIX}*.md"):
