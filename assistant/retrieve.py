@@ -5,15 +5,14 @@ and list items (Chroma's HNSW index) and BM25 over passages with the notices' ow
 added to the question. Every passage any of them found is described by a few signals
 (``assistant.rank.FEATURES``) and ranked by a linear model fitted on the dev questions.
 
-Warm-up reads the passages once (paged), so a question costs a few array operations
-plus one Chroma query, whatever the number of notices.
+Warm-up reads the passages and their sentences once (paged; a sentence repeated across
+notices keeps one vector), so a question costs a few array operations plus one Chroma
+query, whatever the number of notices.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
@@ -23,7 +22,7 @@ from assistant.models import Notice, Retrieved, Scope, Unit, scope_ids
 from assistant.rank import FEATURES, Ranker, default_ranker
 from assistant.resources import load
 from assistant.settings import Settings
-from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all, unit_id
+from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all, pages
 
 GENERIC = frozenset(t for w in load("routing").get("generic_terms", []) for t in tokens(w))
 
@@ -44,8 +43,6 @@ class HybridRetriever:
         self.ranker = ranker
         self.bm25: BM25 | None = None
         self.notices: dict[str, Notice] = {}
-        self._units: OrderedDict[str, tuple[list[Unit], np.ndarray]] = OrderedDict()
-        self._units_lock = threading.Lock()  # the web app answers several questions at once
 
     def warm_up(self) -> None:
         """Read notices and passages (paged) and build the lexical index."""
@@ -86,7 +83,44 @@ class HybridRetriever:
         self.sections = BM25().build(self.ids, [m.get("section", "") for m in self.metas], nids)
         self.glossary = Glossary()
         self.speller = Speller(set(self.bm25.postings))
-        self._units.clear()
+        self._load_units(ucol)
+
+    def _load_units(self, ucol) -> None:  # noqa: ANN001
+        """Every passage's sentences and list items, in order, with one copy of each distinct vector.
+
+        Read once, paged: asking Chroma for a question's ~300 sentence vectors took 29 ms a
+        question at 100,000 passages (and hundreds for a few), more than the rest of ``ask``.
+        (A sentence is embedded with its heading, so equal texts may have different vectors:
+        vectors are shared when they are equal, not when their texts are.)
+        """
+        dim = self.vecs.shape[1]
+        prow, kth, starts, ends, kinds, vrow = [], [], [], [], [], []
+        seen: dict[bytes, int] = {}
+        chunks = []
+        for got in pages(ucol, ["metadatas", "embeddings"]):
+            vecs = np.asarray(got["embeddings"] if got["ids"] else [], dtype=np.float32).reshape(-1, dim)
+            fresh = []
+            for j, (uid, m) in enumerate(zip(got["ids"], got["metadatas"])):
+                pid, k = uid.rsplit(":", 1)
+                r = self.row.get(pid)
+                if r is None or m["notice_id"] not in self.notices:
+                    continue
+                key = vecs[j].tobytes()
+                v = seen.get(key)
+                if v is None:
+                    v = seen[key] = len(seen)
+                    fresh.append(j)
+                prow.append(r), kth.append(int(k)), starts.append(m["start"]), ends.append(m["end"])
+                kinds.append(m["kind"]), vrow.append(v)
+            chunks.append(vecs[fresh])
+        order = np.lexsort((np.asarray(kth, dtype=np.int64), np.asarray(prow, dtype=np.int64)))
+        self.unit_prow = np.asarray(prow, dtype=np.int64)[order]
+        self.unit_start = np.asarray(starts, dtype=np.int64)[order]
+        self.unit_end = np.asarray(ends, dtype=np.int64)[order]
+        self.unit_kind = [kinds[i] for i in order]
+        self.unit_vrow = np.asarray(vrow, dtype=np.int64)[order]
+        self.unit_vecs = np.concatenate(chunks) if chunks else np.zeros((0, dim), dtype=np.float32)
+        self.unit_ptr = np.searchsorted(self.unit_prow, np.arange(len(self.ids) + 1))
 
     def lexical_query(self, question: str) -> str:
         """The question, typos mended, plus the notices' words for the resident's words."""
@@ -146,13 +180,13 @@ class HybridRetriever:
             unit_rows = self._exact_unit_rows(scope, qvec, n_units)
         else:
             where = None if ids is None else {"notice_id": ids[0] if len(ids) == 1 else {"$in": list(ids)}}
-            got = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=["metadatas"])
-            unit_rows = list(dict.fromkeys(self.row[m["passage_id"]] for m in got["metadatas"][0] if m["passage_id"] in self.row))
+            got = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=[])
+            pids = (uid.rsplit(":", 1)[0] for uid in got["ids"][0])  # a unit's id is "<passage id>:<k>"
+            unit_rows = list(dict.fromkeys(self.row[pid] for pid in pids if pid in self.row))
 
         rows = list(dict.fromkeys([*dense_rows.tolist(), *unit_rows, *lex_rows.tolist()]))
         idx = np.asarray(rows, dtype=np.int64)
         cands = [self._candidate(i) for i in rows]
-        self._attach_units(cands)
 
         x = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
         f = {name: j for j, name in enumerate(FEATURES)}
@@ -191,15 +225,13 @@ class HybridRetriever:
 
     def _exact_unit_rows(self, scope: np.ndarray, qvec: np.ndarray, n_units: int) -> list[int]:
         """Rows of the passages holding the ``n_units`` sentences closest to the question, best first."""
-        passages = [self._candidate(int(i)) for i in scope]
-        self._attach_units(passages)
-        rows = np.concatenate([np.full(len(c.units), i) for i, c in zip(scope, passages)]).astype(np.int64)
-        vecs = [np.asarray(c.unit_vecs, dtype=np.float32) for c in passages if len(c.units)]
-        if not vecs:
+        first, lens = self.unit_ptr[scope], self.unit_ptr[scope + 1] - self.unit_ptr[scope]
+        if not lens.sum():
             return []
-        sims = np.concatenate(vecs) @ qvec
+        idx = np.repeat(first - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())  # the scope's units
+        sims = self.unit_vecs[self.unit_vrow[idx]] @ qvec
         top = np.argsort(-sims, kind="stable")[:n_units]
-        return list(dict.fromkeys(rows[top].tolist()))
+        return list(dict.fromkeys(self.unit_prow[idx[top]].tolist()))
 
     def _cover(self, query: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """idf-weighted share of the question's words (typos mended) in each passage and its heading."""
@@ -219,36 +251,18 @@ class HybridRetriever:
         return text, heading
 
     def _candidate(self, i: int) -> Candidate:
+        """Passage row ``i`` with its sentences and their vectors."""
         m = self.metas[i]
-        return Candidate(
+        a, b = int(self.unit_ptr[i]), int(self.unit_ptr[i + 1])
+        body = self.notices[m["notice_id"]].body
+        units = [Unit.model_construct(start=st, end=en, text=body[st:en], kind=self.unit_kind[u])
+                 for u, st, en in zip(range(a, b), self.unit_start[a:b].tolist(), self.unit_end[a:b].tolist())]  # fmt: skip
+        c = Candidate(
             passage_id=self.ids[i], notice_id=m["notice_id"], section=m["section"], text=self.docs[i],
             start=m["start"], end=m["end"], score=0.0, kind=m["kind"], context=m.get("context", ""),
         )  # fmt: skip
-
-    def _attach_units(self, cands: list[Candidate]) -> None:
-        """Each passage's sentences and their vectors: one batched Chroma get, then cached."""
-        with self._units_lock:
-            self._fetch_units(cands)
-
-    def _fetch_units(self, cands: list[Candidate]) -> None:
-        missing = [c.passage_id for c in cands if c.passage_id not in self._units]
-        if missing:
-            counts = {pid: int(self.metas[self.row[pid]].get("n_units", 0)) for pid in missing}
-            got = self._ucol.get(ids=[unit_id(pid, i) for pid in missing for i in range(counts[pid])],
-                                 include=["documents", "metadatas", "embeddings"])  # fmt: skip
-            found: dict[str, list[tuple[int, Unit, np.ndarray]]] = {pid: [] for pid in missing}
-            for uid, doc, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
-                pid, k = uid.rsplit(":", 1)
-                found[pid].append((int(k), Unit(start=m["start"], end=m["end"], text=doc, kind=m["kind"]), e))
-            for pid, found_rows in found.items():
-                found_rows.sort(key=lambda r: r[0])
-                vecs = np.asarray([e for _, _, e in found_rows], dtype=np.float32)
-                self._units[pid] = ([u for _, u, _ in found_rows], vecs)
-            while len(self._units) > self.settings.unit_cache_passages:
-                self._units.popitem(last=False)
-        for c in cands:
-            units, vecs = self._units.get(c.passage_id) or ([], np.zeros((0, self.vecs.shape[1]), dtype=np.float32))
-            c.units, c.unit_vecs = units, vecs  # type: ignore[assignment]
+        c.units, c.unit_vecs = units, self.unit_vecs[self.unit_vrow[a:b]]  # type: ignore[assignment]
+        return c
 
     def unknown_terms(self, question: str) -> list[str]:
         """Question words (4+ letters) that occur in no passage and are not common words."""
@@ -264,5 +278,4 @@ class HybridRetriever:
             return [cand]
         known = {c.passage_id: c for c in have}
         pieces = [known.get(self.ids[i]) or self._candidate(i) for i in self.lists[key]]
-        self._attach_units([p for p in pieces if p.passage_id not in known])
         return sorted(pieces, key=lambda p: p.start)

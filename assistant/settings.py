@@ -57,9 +57,6 @@ class Settings(BaseSettings):
     exact_scope_passages: int = Field(
         default=5000, ge=0, description="a question restricted to notices this small searches their sentences exactly"
     )
-    unit_cache_passages: int = Field(
-        default=20000, ge=0, description="passages whose sentences (and vectors) stay in memory"
-    )
     min_relevance: float = Field(
         default=0.3, ge=0, le=1, description="best sentence cosine below this: unanswerable"
     )

@@ -8,6 +8,7 @@ back to its downloaded default model.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from assistant.models import Notice, Passage, Unit
@@ -121,19 +122,23 @@ class NoticeStore:
             return 1000
 
 
-def get_all(col, include: list[str], where: dict[str, Any] | None = None, page: int = 5000) -> dict[str, list]:  # noqa: ANN001
-    """Every row of a collection, fetched ``page`` rows at a time.
-
-    One unpaged ``get`` of a large collection fails inside Chroma ("too many SQL
-    variables"); paging keeps each query small whatever the corpus size.
-    """
-    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+def pages(col, include: list[str], where: dict[str, Any] | None = None, page: int = 5000) -> Iterator[dict[str, Any]]:  # noqa: ANN001
+    """A collection's rows, ``page`` at a time (one unpaged ``get`` of a large collection
+    fails inside Chroma: "too many SQL variables")."""
     offset = 0
     while True:
         got = col.get(include=include, where=where, limit=page, offset=offset)
+        yield got
+        if len(got["ids"]) < page:
+            return
+        offset += page
+
+
+def get_all(col, include: list[str], where: dict[str, Any] | None = None, page: int = 5000) -> dict[str, list]:  # noqa: ANN001
+    """Every row of a collection, fetched ``page`` rows at a time."""
+    out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+    for got in pages(col, include, where, page):
         out["ids"] += list(got["ids"])
         for k in include:
             out[k] += list(got[k]) if got[k] is not None else []
-        if len(got["ids"]) < page:
-            return out
-        offset += page
+    return out

@@ -109,3 +109,26 @@ def test_a_large_collection_is_read_in_pages(settings, built_index):
     paged = get_all(pcol, ["metadatas"], page=7)  # several pages, the last one partly filled
     whole = pcol.get(include=["metadatas"])
     assert sorted(paged["ids"]) == sorted(whole["ids"]) and len(paged["metadatas"]) == len(whole["ids"])
+
+
+def test_sentences_are_read_once_and_a_repeated_sentence_keeps_one_vector(scratch: Settings):
+    from assistant.retrieve import HybridRetriever
+
+    src = scratch.knowledge_dir / "wigan-local-authority-education-2017.md"
+    shutil.copy(src, scratch.knowledge_dir / "another-service.md")  # every sentence now twice
+    Indexer(scratch, progress=False).run()
+    store = NoticeStore(scratch)
+    retriever = HybridRetriever(scratch, store)
+    retriever.warm_up()
+    _, ucol, _ = store.collections()
+    got = ucol.get(include=["documents", "metadatas", "embeddings"])
+    rows = zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+    stored = {uid: (doc, m["kind"], vec) for uid, doc, m, vec in rows}
+    assert len(retriever.unit_prow) == len(stored)
+    assert len(retriever.unit_vecs) < len(stored)  # the copy's sentences share the original's vectors
+    for row, pid in enumerate(retriever.ids):  # each passage: its sentences in order, with their stored vectors
+        c = retriever._candidate(row)
+        want = [stored[f"{pid}:{k}"] for k in range(len(c.units))]
+        assert [(u.text, u.kind) for u in c.units] == [(doc, kind) for doc, kind, _ in want]
+        assert all(abs(float(a @ b) - 1.0) < 1e-5 for a, (_, _, b) in zip(c.unit_vecs, want))
+        assert len(c.units) == retriever.metas[row]["n_units"]
