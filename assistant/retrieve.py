@@ -5,8 +5,8 @@ and list items (Chroma's HNSW index) and BM25 over passages with the notices' ow
 added to the question. Every passage any of them found is described by a few signals
 (``assistant.rank.FEATURES``) and ranked by a linear model fitted on the dev questions.
 
-Warm-up reads the passages and their sentences once (paged; a sentence repeated across
-notices keeps one vector), so a question costs a few array operations plus one Chroma
+Warm-up reads the passages and their sentences once (paged; a vector that repeats is kept
+once), so a question costs a few array operations plus one Chroma
 query, whatever the number of notices.
 """
 
@@ -22,7 +22,7 @@ from assistant.models import Notice, Retrieved, Scope, Unit, scope_ids
 from assistant.rank import FEATURES, Ranker, default_ranker
 from assistant.resources import load
 from assistant.settings import Settings
-from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all, pages
+from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all, pages, split_unit_id
 
 GENERIC = frozenset(t for w in load("routing").get("generic_terms", []) for t in tokens(w))
 
@@ -101,7 +101,7 @@ class HybridRetriever:
             vecs = np.asarray(got["embeddings"] if got["ids"] else [], dtype=np.float32).reshape(-1, dim)
             fresh = []
             for j, (uid, m) in enumerate(zip(got["ids"], got["metadatas"])):
-                pid, k = uid.rsplit(":", 1)
+                pid, k = split_unit_id(uid)
                 r = self.row.get(pid)
                 if r is None or m["notice_id"] not in self.notices:
                     continue
@@ -110,7 +110,7 @@ class HybridRetriever:
                 if v is None:
                     v = seen[key] = len(seen)
                     fresh.append(j)
-                prow.append(r), kth.append(int(k)), starts.append(m["start"]), ends.append(m["end"])
+                prow.append(r), kth.append(k), starts.append(m["start"]), ends.append(m["end"])
                 kinds.append(m["kind"]), vrow.append(v)
             chunks.append(vecs[fresh])
         order = np.lexsort((np.asarray(kth, dtype=np.int64), np.asarray(prow, dtype=np.int64)))
@@ -181,7 +181,7 @@ class HybridRetriever:
         else:
             where = None if ids is None else {"notice_id": ids[0] if len(ids) == 1 else {"$in": list(ids)}}
             got = self._ucol.query(query_embeddings=[qvec], n_results=n_units, where=where, include=[])
-            pids = (uid.rsplit(":", 1)[0] for uid in got["ids"][0])  # a unit's id is "<passage id>:<k>"
+            pids = (split_unit_id(uid)[0] for uid in got["ids"][0])
             unit_rows = list(dict.fromkeys(self.row[pid] for pid in pids if pid in self.row))
 
         rows = list(dict.fromkeys([*dense_rows.tolist(), *unit_rows, *lex_rows.tolist()]))

@@ -59,6 +59,12 @@ def unit_id(passage_id: str, i: int) -> str:
     return f"{passage_id}:{i}"
 
 
+def split_unit_id(uid: str) -> tuple[str, int]:
+    """(passage id, position) of a unit id made by ``unit_id``."""
+    pid, i = uid.rsplit(":", 1)
+    return pid, int(i)
+
+
 def unit_meta(p: Passage, u: Unit) -> dict[str, Any]:
     return {"passage_id": p.id, "notice_id": p.notice_id, "start": u.start, "end": u.end, "kind": u.kind}
 

@@ -98,10 +98,13 @@ def percentile(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q)) if xs else 0.0
 
 
+def behaviour_of(row: dict[str, Any]) -> str:
+    """What a result row did: its route, or answer+offer for an answer that offers the form."""
+    return "answer+offer" if row["route"] == "answer" and row.get("offers_handoff") else row["route"]
+
+
 def behaviour_ok(expect: str, row: dict[str, Any]) -> bool:
-    if expect == "answer+offer":
-        return row["route"] == "answer" and bool(row.get("offers_handoff"))
-    return row["route"] == expect
+    return behaviour_of(row) == expect
 
 
 def score(results: list[dict[str, Any]], gold: list[GoldItem], bodies: dict[str, str],

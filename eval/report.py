@@ -70,7 +70,7 @@ def plot_confusion(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     did = list(CATEGORIES)  # an answer that offers the form counts as answer+offer, as in the metric
     m = np.zeros((len(cats), len(did)), dtype=int)
     for r in rows:
-        actual = "answer+offer" if r["route"] == "answer" and r.get("offers_handoff") else r["route"]
+        actual = metrics_module.behaviour_of(r)
         if r["expect"] in cats and actual in did:
             m[cats.index(r["expect"]), did.index(actual)] += 1
     fig, ax = plt.subplots(figsize=(8.5, 5))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval.gold import GoldError, GoldItem, load_gold
-from eval.metrics import score, statements
+from eval.metrics import behaviour_of, score, statements
 from tests.conftest import ROOT
 
 GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
@@ -43,10 +43,6 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
 ROUTING2 = ROOT / "eval" / "gold" / "wigan-routing2.jsonl"
 
 
-def behaviour(row: dict) -> str:
-    return "answer+offer" if row["route"] == "answer" and row["offers_handoff"] else row["route"]
-
-
 def test_routing_holds_on_questions_written_apart(built_index, tmp_path):
     """wigan-routing2.jsonl was written by someone who saw neither the gold set nor the routing
     data, and nothing is fitted on it: a second held-out measure of routing, 25-56 per behaviour."""
@@ -55,9 +51,8 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path):
     assert m["behaviour_accuracy"] >= 0.87 and m["groundedness"] == 1.0, m
     for route, floor in {"answer": 0.9, "handoff": 0.8, "out_of_scope": 0.9, "safeguarding": 0.95}.items():
         assert m["behaviour"][route] >= floor, (route, m["behaviour"])
-    gold = {g.id: g.expect for g in load_gold(ROUTING2)}
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    decided = [r["question"] for r in rows if gold[r["id"]] in ("handoff", "safeguarding") and behaviour(r) == "answer"]
+    decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
     assert decided == []  # a request to act, or a child at risk, never gets a plain answer
 
 
