@@ -40,6 +40,10 @@ class BM25:
 
     A query adds up the precomputed weights of its terms' postings with numpy, so its cost
     grows with the postings it touches, not with Python loops over the corpus.
+
+    Given ``rows`` (a scope: some notices' passages), a query is scored with the scope's own
+    statistics instead (document frequencies and mean length within those rows), so the
+    score of a notice's passage does not depend on how many other notices are indexed.
     """
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
@@ -47,6 +51,8 @@ class BM25:
         self.b = b
         self.ids: list[str] = []
         self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.counts: dict[str, np.ndarray] = {}  # each posting's term count, for scoped statistics
+        self.lengths = np.zeros(0, dtype=np.float32)
         self.group_index: dict[str, int] = {}
         self.groups = np.zeros(0, dtype=np.int32)
 
@@ -63,26 +69,38 @@ class BM25:
                 raw[term].append((i, tf))
         avg = float(lengths.mean()) if len(texts) else 1.0
         n = len(texts)
-        self.postings = {}
+        self.postings, self.counts, self.lengths = {}, {}, lengths
         for term, plist in raw.items():
             idx = np.fromiter((i for i, _ in plist), dtype=np.int32, count=len(plist))
             tf = np.fromiter((t for _, t in plist), dtype=np.float32, count=len(plist))
             idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
             norm = self.k1 * (1 - self.b + self.b * lengths[idx] / (avg or 1.0))
             self.postings[term] = (idx, (idf * tf * (self.k1 + 1) / (tf + norm)).astype(np.float32))
+            self.counts[term] = tf
         return self
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def idf(self, term: str) -> float:
-        df = len(self.postings[term][0]) if term in self.postings else 0
-        n = len(self.ids)
+    def idf(self, term: str, rows: np.ndarray | None = None) -> float:
+        """Inverse document frequency of ``term`` in the corpus, or among ``rows`` alone."""
+        if rows is None:
+            df, n = (len(self.postings[term][0]) if term in self.postings else 0), len(self.ids)
+        else:
+            df, n = int(self.has(term, rows).sum()), len(rows)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def scores(self, terms: list[str], group: str | Sequence[str] | None = None) -> np.ndarray:
-        """BM25 score of every passage for these (already tokenised) terms, within ``group`` (one or several)."""
+    def scores(
+        self, terms: list[str], group: str | Sequence[str] | None = None, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """BM25 score of every passage for these (already tokenised) terms.
+
+        Within ``group`` (one or several), with the corpus's statistics; or within ``rows``
+        (distinct row numbers), with those rows' own statistics. Passages outside score 0.
+        """
         scores = np.zeros(len(self.ids), dtype=np.float32)
+        if rows is not None:
+            return self._scores_within(set(terms), rows, scores)
         for term in set(terms):
             if term in self.postings:
                 idx, weight = self.postings[term]
@@ -92,13 +110,32 @@ class BM25:
             scores[~np.isin(self.groups, wanted)] = 0.0
         return scores
 
+    def _scores_within(self, terms: set[str], rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return scores
+        lengths = self.lengths[rows]
+        norm = self.k1 * (1 - self.b + self.b * lengths / (float(lengths.mean()) or 1.0))
+        for term in terms:
+            at, hit = self._find(term, rows)
+            if not hit.any():
+                continue
+            df = int(hit.sum())
+            idf = math.log(1 + (len(rows) - df + 0.5) / (df + 0.5))
+            tf = self.counts[term][at[hit]]
+            scores[rows[hit]] += idf * tf * (self.k1 + 1) / (tf + norm[hit])
+        return scores
+
+    def _find(self, term: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of ``rows`` would be in ``term``'s (sorted) postings, and whether it is there."""
+        if term not in self.postings:
+            return np.zeros(len(rows), dtype=np.int64), np.zeros(len(rows), dtype=bool)
+        idx = self.postings[term][0]
+        at = np.minimum(np.searchsorted(idx, rows), len(idx) - 1)
+        return at, idx[at] == rows
+
     def has(self, term: str, rows: np.ndarray) -> np.ndarray:
         """Whether each of ``rows`` contains ``term``."""
-        if term not in self.postings:
-            return np.zeros(len(rows), dtype=bool)
-        idx = self.postings[term][0]
-        pos = np.searchsorted(idx, rows)
-        return (pos < len(idx)) & (idx[np.minimum(pos, len(idx) - 1)] == rows)
+        return self._find(term, rows)[1]
 
     def search(self, query: str, k: int, group: str | Sequence[str] | None = None) -> list[tuple[str, float]]:
         scores = self.scores(tokens(query), group)

@@ -66,6 +66,7 @@ class HybridRetriever:
             self.by_notice[nid] = np.asarray([i for i, n in enumerate(nids) if n == nid], dtype=np.int64)
         centre = self.vecs.mean(axis=0) if len(self.ids) else np.zeros(dim, dtype=np.float32)
         self.centrality = self.vecs @ (centre / (np.linalg.norm(centre) or 1.0))
+        self._centres: dict[tuple[str, ...], np.ndarray] = {}
         self.current = np.asarray([m.get("status") == "current" for m in self.metas], dtype=np.float32)
         # The pieces of a long list split at ingest, found by their shared intro.
         self.list_of: dict[int, tuple[str, str, str]] = {}
@@ -166,8 +167,9 @@ class HybridRetriever:
         local = local[np.argsort(-sims[local], kind="stable")]
         dense_rows = local if scope is None else scope[local]
 
-        # 2. BM25 with typos mended and the notices' words added.
-        lex = bm25.scores(tokens(self.lexical_query(query)), ids)
+        # 2. BM25 with typos mended and the notices' words added; within a scope, with the
+        # scope's own word statistics (as if it were indexed alone).
+        lex = bm25.scores(tokens(self.lexical_query(query)), rows=scope)
         hits = np.flatnonzero(lex)
         if len(hits) > s.lexical_candidates:
             hits = hits[np.argpartition(-lex[hits], s.lexical_candidates - 1)[: s.lexical_candidates]]
@@ -205,7 +207,7 @@ class HybridRetriever:
         x[:, f["unit2"]] = unit2
         best_lex = float(lex.max()) if len(lex) else 0.0
         x[:, f["bm25_rel"]] = lex[idx] / best_lex if best_lex > 0 else 0.0
-        x[:, f["cover"]], x[:, f["section_cover"]] = self._cover(query, idx)
+        x[:, f["cover"]], x[:, f["section_cover"]] = self._cover(query, idx, scope)
         for name, ranked in (("rr_dense", dense_rows.tolist()), ("rr_unit", unit_rows), ("rr_bm25", lex_rows.tolist())):
             pos = {r: k for k, r in enumerate(ranked)}
             x[:, f[name]] = [1.0 / (pos[r] + 1) if r in pos else 0.0 for r in rows]
@@ -217,7 +219,7 @@ class HybridRetriever:
             rr = np.zeros(mask.sum(), dtype=np.float32)
             rr[order] = 1.0 / (np.arange(len(order)) + 1)
             x[mask, f["rr_in_notice"]] = rr
-        x[:, f["centrality"]] = self.centrality[idx]
+        x[:, f["centrality"]] = self.centrality[idx] if scope is None else self._centrality(ids, scope, idx)
         x[:, f["current"]] = self.current[idx]
         x[:, f["is_list"]] = [c.kind == "list" for c in cands]
         x[:, f["log_chars"]] = [math.log(max(1, len(c.text))) for c in cands]
@@ -233,19 +235,33 @@ class HybridRetriever:
         top = np.argsort(-sims, kind="stable")[:n_units]
         return list(dict.fromkeys(self.unit_prow[idx[top]].tolist()))
 
-    def _cover(self, query: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """idf-weighted share of the question's words (typos mended) in each passage and its heading."""
+    def _centrality(self, ids: tuple[str, ...], scope: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Cosine of rows ``idx`` with the centre of the scope's passages (kept per scope)."""
+        centre = self._centres.get(ids)
+        if centre is None:
+            if len(self._centres) >= 1024:
+                self._centres.clear()
+            centre = self.vecs[scope].mean(axis=0)
+            centre = self._centres[ids] = centre / (np.linalg.norm(centre) or 1.0)
+        return self.vecs[idx] @ centre
+
+    def _cover(self, query: str, idx: np.ndarray, scope: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """idf-weighted share of the question's words (typos mended) in each passage and its heading.
+
+        The idf is the corpus's, or the scope's when there is one.
+        """
         bm25 = self.bm25
         assert bm25 is not None
         terms = list(dict.fromkeys(self.speller.near(t) or t for t in tokens(query)))
         terms = [t for t in terms if t in bm25.postings and t not in GENERIC]
         text = np.zeros(len(idx), dtype=np.float32)
         heading = np.zeros(len(idx), dtype=np.float32)
-        total = sum(bm25.idf(t) for t in terms)
+        idf = {t: bm25.idf(t, scope) for t in terms}
+        total = sum(idf.values())
         if not total:
             return text, heading
         for t in terms:
-            w = bm25.idf(t) / total
+            w = idf[t] / total
             text += w * bm25.has(t, idx)
             heading += w * self.sections.has(t, idx)
         return text, heading
