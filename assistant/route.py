@@ -171,15 +171,20 @@ class Router:
         ``evidence`` holds what retrieval found (EVIDENCE_SIGNALS): whether the notices
         answer is judged from it together with the phrasings, patterns and the question's
         embedding. A child at risk is signposted at a lower probability than other routes
-        need: showing 999 to someone asking about records costs a line.
+        need, and always when words of harm come with a present, personal situation
+        (``at_risk``): showing 999 to someone asking about records costs a line.
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
         model = self.model or default_route_model()
-        x = features(self.signals(question, qvec), evidence, qvec)
-        probs = dict(zip(model.classes, model.probabilities(x).tolist()))
+        signals = self.signals(question, qvec)
+        probs = dict(zip(model.classes, model.probabilities(features(signals, evidence, qvec)).tolist()))
         expect = max(probs, key=probs.get)  # type: ignore[arg-type]
         if probs.get("safeguarding", 0.0) >= self.safeguarding_probability:
+            expect = "safeguarding"
+        elif signals["pattern_harm"] and signals["at_risk"]:
+            # Words of harm in a present, personal situation: signposting comes first, even
+            # when the same message also asks about records or asks the council to act.
             expect = "safeguarding"
         sims = self._matrix @ qvec  # type: ignore[operator]
         top = int(np.argmax(sims))

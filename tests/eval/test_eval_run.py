@@ -17,7 +17,7 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 # (recall@3 0.95, behaviour 0.95); these are just under today's measured levels, to catch regressions.
 FLOORS = {"recall@3": 0.86, "cited_recall": 0.80, "groundedness": 1.0, "behaviour_accuracy": 0.91, "citation_precision": 0.45}
 # Per expected behaviour (issue targets: 0.95 each); 9-10 questions each on the test split.
-ROUTE_FLOORS = {"answer": 0.95, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.7, "out_of_scope": 0.8,
+ROUTE_FLOORS = {"answer": 0.9, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.7, "out_of_scope": 0.8,
                 "safeguarding": 0.95}
 
 
@@ -40,16 +40,22 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
     assert set(rows[0]) >= {"id", "question", "expect", "route", "offers_handoff", "text", "citations", "retrieved", "latency_ms"}
 
 
-ROUTING2 = ROOT / "eval" / "gold" / "wigan-routing2.jsonl"
+# Routing sets written apart by someone who saw neither the gold set nor the routing data;
+# nothing is fitted on them: held-out measures of routing, 20-56 questions per behaviour.
+# (Their floors sit just under today's levels; routing3 leans on the confusable pairs.)
+HELD_OUT = {
+    "wigan-routing2.jsonl": (0.88, {"answer": 0.9, "handoff": 0.8, "out_of_scope": 0.9, "safeguarding": 0.95}),
+    "wigan-routing3.jsonl": (0.82, {"answer": 0.85, "handoff": 0.75, "out_of_scope": 0.9, "safeguarding": 0.95}),
+}
 
 
-def test_routing_holds_on_questions_written_apart(built_index, tmp_path):
-    """wigan-routing2.jsonl was written by someone who saw neither the gold set nor the routing
-    data, and nothing is fitted on it: a second held-out measure of routing, 25-56 per behaviour."""
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     out = tmp_path / "results.jsonl"
-    m = run_eval("--gold", str(ROUTING2), "--out", str(out))["ours"]
-    assert m["behaviour_accuracy"] >= 0.87 and m["groundedness"] == 1.0, m
-    for route, floor in {"answer": 0.9, "handoff": 0.8, "out_of_scope": 0.9, "safeguarding": 0.95}.items():
+    m = run_eval("--gold", str(GOLD.with_name(name)), "--out", str(out))["ours"]
+    overall, floors = HELD_OUT[name]
+    assert m["behaviour_accuracy"] >= overall and m["groundedness"] == 1.0, m
+    for route, floor in floors.items():
         assert m["behaviour"][route] >= floor, (route, m["behaviour"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
