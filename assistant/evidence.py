@@ -7,10 +7,12 @@ question asks for the list, or just the items that stand out ("...the police?").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.lexical import BM25, tokens
+from assistant.lexical import tokens
 from assistant.models import Unit
 from assistant.retrieve import Candidate
 
@@ -49,17 +51,19 @@ class EvidenceSelector:
         self.passage_min_score = passage_min_score
         self.item_overlap = item_overlap
 
-    def overlap(self, q_terms: set[str], text: str, bm25: BM25) -> float:
-        """Share of the question's idf weight found in the text."""
-        if not q_terms:
+    @staticmethod
+    def overlap(weights: dict[str, float], text: str) -> float:
+        """Share of the question's idf weight (``weights``: word -> idf) found in the text."""
+        total = sum(weights.values())
+        if not total:
             return 0.0
         have = set(tokens(text))
-        total = sum(bm25.idf(t) for t in q_terms)
-        return sum(bm25.idf(t) for t in q_terms & have) / total if total else 0.0
+        return sum(w for t, w in weights.items() if t in have) / total
 
-    def run(self, question: str, qvec: np.ndarray, cands: list[Candidate], bm25: BM25,
+    def run(self, question: str, qvec: np.ndarray, cands: list[Candidate], idf: Callable[[str], float],
             pieces: dict[str, list[Candidate]] | None = None, expansion: str = "") -> Selection:  # fmt: skip
-        q_terms = set(tokens(question)) | set(tokens(expansion))
+        """Quotes for the question from ``cands``; ``idf`` weighs its words (within the question's scope)."""
+        weights = {t: idf(t) for t in set(tokens(question)) | set(tokens(expansion))}
         scored: list[Evidence] = []
         overlaps: list[float] = []
         for rank, c in enumerate(cands):
@@ -67,7 +71,7 @@ class EvidenceSelector:
                 continue
             sims = np.asarray(c.unit_vecs, dtype=np.float32) @ qvec
             for u, sim in zip(c.units, sims):
-                ov = self.overlap(q_terms, u.text, bm25)
+                ov = self.overlap(weights, u.text)
                 overlaps.append(ov)
                 score = float(sim) + self.overlap_weight * ov + self.passage_weight * (c.dense or 0.0) - self.rank_penalty * rank
                 scored.append(Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id,

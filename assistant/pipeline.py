@@ -142,8 +142,7 @@ class Assistant:
             rvec = self.embedder.embed_query(query)
         cands = self.retriever.run(query, rvec, notice=notice)
         pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
-        sel = self.selector.run(q, qvec, cands, self.retriever.bm25, pieces,  # type: ignore[arg-type]
-                                self.retriever.lexical_query(q))  # fmt: skip
+        sel = self.selector.run(q, qvec, cands, self.retriever.idf(notice), pieces, self.retriever.lexical_query(q))
         return cands, sel
 
     def routing_features(self, question: str, notice: Scope = None) -> np.ndarray:

@@ -13,6 +13,7 @@ query, whatever the number of notices.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -156,7 +157,7 @@ class HybridRetriever:
         ids = scope_ids(notice)
         if ids is not None and not all(n in self.by_notice for n in ids):
             return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
-        scope = None if ids is None else np.sort(np.concatenate([self.by_notice[n] for n in ids]))
+        scope = self._rows(ids)
         qvec = np.asarray(qvec, dtype=np.float32)
 
         # 1. Dense over passages: exact, over the notice's rows or all of them.
@@ -234,6 +235,18 @@ class HybridRetriever:
         sims = self.unit_vecs[self.unit_vrow[idx]] @ qvec
         top = np.argsort(-sims, kind="stable")[:n_units]
         return list(dict.fromkeys(self.unit_prow[idx[top]].tolist()))
+
+    def _rows(self, ids: tuple[str, ...] | None) -> np.ndarray | None:
+        """The passage rows of these notices, in order (None: every notice)."""
+        if ids is None:
+            return None
+        return np.sort(np.concatenate([self.by_notice.get(n, np.zeros(0, dtype=np.int64)) for n in ids]))
+
+    def idf(self, notice: Scope = None) -> Callable[[str], float]:
+        """A word's idf in the corpus, or within ``notice``'s passages when it is given (as ranking uses it)."""
+        bm25, scope = self.bm25, self._rows(scope_ids(notice))
+        assert bm25 is not None
+        return lambda term: bm25.idf(term, scope)
 
     def _centrality(self, ids: tuple[str, ...], scope: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Cosine of rows ``idx`` with the centre of the scope's passages (kept per scope)."""

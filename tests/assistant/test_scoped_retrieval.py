@@ -1,4 +1,4 @@
-"""A question restricted to some notices is ranked as if only those notices were indexed.
+"""A question restricted to some notices is ranked and answered as if only they were indexed.
 
 The other notices in the index (a council has hundreds) must not change what a scoped
 question finds: its word statistics, the centre of its passages and its sentence search
@@ -57,7 +57,7 @@ def crowded(tmp_path_factory, built_index) -> Assistant:
     return bot
 
 
-def test_scoped_question_ranks_as_in_an_index_of_its_notices_alone(bot: Assistant, crowded: Assistant, notices):
+def test_scoped_question_is_answered_as_in_an_index_of_its_notices_alone(bot: Assistant, crowded: Assistant, notices):
     real = sorted(notices)
     gold = [g for g in load_gold(ROOT / "eval" / "gold" / "wigan.jsonl", "test") if g.expect == "answer"][:30]
     assert len(crowded.retriever.ids) > len(bot.retriever.ids) + 250
@@ -68,3 +68,6 @@ def test_scoped_question_ranks_as_in_an_index_of_its_notices_alone(bot: Assistan
         among = crowded.retriever.run(g.question, qvec, scope, top_k=5)
         assert [c.passage_id for c in among] == [c.passage_id for c in alone], g.question
         np.testing.assert_allclose([c.score for c in among], [c.score for c in alone], atol=1e-3)
+        # ... and so is answered alike: the same route, quotes and words.
+        a, b = bot.ask(g.question, notice=scope), crowded.ask(g.question, notice=scope)
+        assert (b.route, b.text, [c.quote for c in b.citations]) == (a.route, a.text, [c.quote for c in a.citations])
