@@ -30,11 +30,12 @@ from assistant.settings import PROJECT_ROOT
 from eval.loopback import free_port
 
 EXAMPLES = """examples:
-  python -m eval bench --quick            # latency vs the peer, cold start, ingest only
+  python -m eval bench --quick            # latency vs the peer, cold start (x3), ingest only
   python -m eval bench --json             # everything but the 100,000-passage corpus
   python -m eval bench --large --clients 16 --seconds 60
 """
 DEFAULT_GOLD = PROJECT_ROOT / "eval" / "gold" / "wigan.jsonl"
+COLD_RUNS = 3
 COLD = """import sys
 from assistant.pipeline import Assistant
 answer = Assistant().ask(sys.argv[1])
@@ -299,8 +300,10 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         out["recall@3"] = score(rows, gold, {nid: n.body for nid, n in ours.notices.items()})["recall@3"]
         del peer
         env = child_env(index, data, knowledge)
-        log("cold start: fresh process to first answer")
-        out["cold_start_s"] = cold_start(env)
+        log(f"cold start: fresh process to first answer, {COLD_RUNS} times")
+        starts = sorted(cold_start(env) for _ in range(COLD_RUNS))
+        # One spawn is at the mercy of the page cache and the host: the median, and the worst.
+        out["cold_start_s"], out["cold_start_max_s"] = starts[len(starts) // 2], starts[-1]
 
         if not args.quick:
             log(f"HTTP: {args.clients} clients for {args.seconds:.0f} s against app.py")
@@ -342,7 +345,7 @@ def table(r: dict[str, Any]) -> str:
         line("peer similarity search p50 / p95", "baseline_p50_ms", "baseline_p95_ms", unit=" ms"),
         line("ratio p50 (ours / peer)", "ratio_p50"),
         line("evidence recall@3", "recall@3"),
-        line("cold start (spawn to first answer)", "cold_start_s", unit=" s"),
+        line(f"cold start, median / worst of {COLD_RUNS}", "cold_start_s", "cold_start_max_s", unit=" s"),
     ]
     if "http_answers_per_s" in r:
         lines += [
