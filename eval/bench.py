@@ -125,8 +125,40 @@ def proc_cpu_s(pid: int) -> float:
         return 0.0
 
 
+def http_client(url: str, questions: list[str], first: int, start_at: float, seconds: float) -> tuple[list[float], int, float]:
+    """One load client in its own process: (latencies in ms, errors, its CPU seconds).
+
+    A process each, not a thread each: eight gradio_client loops in one interpreter share one
+    GIL, and the load generator, not the server, then sets the rate.
+    """
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+    lat: list[float] = []
+    errors, n = 0, 0
+    max_calls = int(seconds * 200) + 10  # bounded even if every call failed instantly
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu0, stop_at = time.process_time(), start_at + seconds
+    while time.time() < stop_at and n < max_calls:
+        q = questions[(first + n) % len(questions)]
+        n += 1
+        t0 = time.perf_counter()
+        try:
+            res = client.submit(q, "", api_name="/ask").result(timeout=120)
+            if not (isinstance(res, dict) and res.get("route")):
+                raise ValueError(f"unexpected reply {str(res)[:80]}")
+            lat.append((time.perf_counter() - t0) * 1000)
+        except Exception:  # noqa: BLE001  (counted, not raised: this is load, not a test)
+            errors += 1
+            time.sleep(0.05)
+    return lat, errors, time.process_time() - cpu0
+
+
 def http_load(env: dict[str, str], questions: list[str], clients: int, seconds: float, logfile: Path) -> dict[str, Any]:
-    """app.py in a subprocess on loopback, ``clients`` threads asking /ask for ``seconds``."""
+    """app.py in a subprocess on loopback, ``clients`` client processes asking /ask for ``seconds``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     from gradio_client import Client
 
     port = free_port()
@@ -148,42 +180,25 @@ def http_load(env: dict[str, str], questions: list[str], clients: int, seconds: 
                         break
             except OSError:
                 time.sleep(0.5)
-        pool = [Client(url, verbose=False, analytics_enabled=False, download_files=False) for _ in range(clients)]
-        pool[0].submit(questions[0], "", api_name="/ask").result(timeout=600)  # the server loads its model here
-        lat: list[list[float]] = [[] for _ in range(clients)]
-        errors = [0] * clients
-        max_per_client = int(seconds * 200) + 10  # bounded even if every call failed instantly
-        stop_at = time.monotonic() + seconds
-
-        def worker(i: int) -> None:
-            n = 0
-            while time.monotonic() < stop_at and n < max_per_client:
-                q = questions[(i * 7 + n) % len(questions)]
-                n += 1
-                t0 = time.perf_counter()
-                try:
-                    res = pool[i].submit(q, "", api_name="/ask").result(timeout=120)
-                    if not (isinstance(res, dict) and res.get("route")):
-                        raise ValueError(f"unexpected reply {str(res)[:80]}")
-                    lat[i].append((time.perf_counter() - t0) * 1000)
-                except Exception:  # noqa: BLE001  (counted, not raised: this is load, not a test)
-                    errors[i] += 1
-                    time.sleep(0.05)
-
-        t0 = time.perf_counter()
-        cpu0 = time.process_time(), proc_cpu_s(proc.pid)
-        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=seconds + 180)
-        elapsed = time.perf_counter() - t0
-        client_cpu, server_cpu = time.process_time() - cpu0[0], proc_cpu_s(proc.pid) - cpu0[1]
-        every = [x for per in lat for x in per]
+        first = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        first.submit(questions[0], "", api_name="/ask").result(timeout=600)  # the server loads its model here
+        # Every client starts at the same moment, once all have connected.
+        start_at = time.time() + 20
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=clients, mp_context=ctx) as pool:
+            jobs = [pool.submit(http_client, url, questions, i * 7, start_at, seconds) for i in range(clients)]
+            time.sleep(max(0.0, start_at - time.time()))
+            server0 = proc_cpu_s(proc.pid)
+            results = [j.result(timeout=seconds + 300) for j in jobs]
+            server_cpu = proc_cpu_s(proc.pid) - server0
+            elapsed = max(seconds, time.time() - start_at)  # the last answers finish after the bell
+        every = [x for lat, _, _ in results for x in lat]
+        client_cpu = sum(cpu for _, _, cpu in results)
         per_answer = lambda s: round(s * 1000 / max(1, len(every)), 1)  # noqa: E731
         return {"clients": clients, "seconds": round(elapsed, 1), "http_answers": len(every),
                 "http_answers_per_s": round(len(every) / elapsed, 2), "http_p50_ms": pct(every, 50),
-                "http_p95_ms": pct(every, 95), "http_errors": sum(errors), "peak_rss_mb": vm_hwm_mb(proc.pid),
+                "http_p95_ms": pct(every, 95), "http_errors": sum(e for _, e, _ in results),
+                "peak_rss_mb": vm_hwm_mb(proc.pid),
                 # Both ends share this machine's cores: the gradio_client load generator's CPU
                 # per answer against the server's says which of them sets the rate.
                 "http_client_cpu_ms_per_answer": per_answer(client_cpu),
