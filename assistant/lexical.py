@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -35,6 +34,11 @@ def tokens(text: str) -> list[str]:
     return [stem(t) for t in TOKEN.findall(text) if t not in STOP]
 
 
+def inverse_df(df: int, n: int) -> float:
+    """BM25's idf of a word found in ``df`` of ``n`` passages."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 class BM25:
     """Okapi BM25 with per-term weights computed at build time.
 
@@ -53,13 +57,9 @@ class BM25:
         self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.counts: dict[str, np.ndarray] = {}  # each posting's term count, for scoped statistics
         self.lengths = np.zeros(0, dtype=np.float32)
-        self.group_index: dict[str, int] = {}
-        self.groups = np.zeros(0, dtype=np.int32)
 
-    def build(self, ids: list[str], texts: list[str], groups: list[str]) -> "BM25":
+    def build(self, ids: list[str], texts: list[str]) -> "BM25":
         self.ids = list(ids)
-        self.group_index = {g: i for i, g in enumerate(dict.fromkeys(groups))}
-        self.groups = np.asarray([self.group_index[g] for g in groups], dtype=np.int32)
         raw: dict[str, list[tuple[int, int]]] = defaultdict(list)
         lengths = np.zeros(len(texts), dtype=np.float32)
         for i, text in enumerate(texts):
@@ -73,7 +73,7 @@ class BM25:
         for term, plist in raw.items():
             idx = np.fromiter((i for i, _ in plist), dtype=np.int32, count=len(plist))
             tf = np.fromiter((t for _, t in plist), dtype=np.float32, count=len(plist))
-            idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
+            idf = inverse_df(len(plist), n)
             norm = self.k1 * (1 - self.b + self.b * lengths[idx] / (avg or 1.0))
             self.postings[term] = (idx, (idf * tf * (self.k1 + 1) / (tf + norm)).astype(np.float32))
             self.counts[term] = tf
@@ -88,15 +88,13 @@ class BM25:
             df, n = (len(self.postings[term][0]) if term in self.postings else 0), len(self.ids)
         else:
             df, n = int(self.has(term, rows).sum()), len(rows)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return inverse_df(df, n)
 
-    def scores(
-        self, terms: list[str], group: str | Sequence[str] | None = None, rows: np.ndarray | None = None
-    ) -> np.ndarray:
+    def scores(self, terms: list[str], rows: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every passage for these (already tokenised) terms.
 
-        Within ``group`` (one or several), with the corpus's statistics; or within ``rows``
-        (distinct row numbers), with those rows' own statistics. Passages outside score 0.
+        With the corpus's statistics; or within ``rows`` (distinct row numbers), with those
+        rows' own statistics, and passages outside score 0.
         """
         scores = np.zeros(len(self.ids), dtype=np.float32)
         if rows is not None:
@@ -105,9 +103,6 @@ class BM25:
             if term in self.postings:
                 idx, weight = self.postings[term]
                 scores[idx] += weight  # each passage appears once per term
-        if group is not None:
-            wanted = [self.group_index[g] for g in ([group] if isinstance(group, str) else group) if g in self.group_index]
-            scores[~np.isin(self.groups, wanted)] = 0.0
         return scores
 
     def _scores_within(self, terms: set[str], rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -119,8 +114,7 @@ class BM25:
             at, hit = self._find(term, rows)
             if not hit.any():
                 continue
-            df = int(hit.sum())
-            idf = math.log(1 + (len(rows) - df + 0.5) / (df + 0.5))
+            idf = inverse_df(int(hit.sum()), len(rows))
             tf = self.counts[term][at[hit]]
             scores[rows[hit]] += idf * tf * (self.k1 + 1) / (tf + norm[hit])
         return scores
@@ -136,11 +130,3 @@ class BM25:
     def has(self, term: str, rows: np.ndarray) -> np.ndarray:
         """Whether each of ``rows`` contains ``term``."""
         return self._find(term, rows)[1]
-
-    def search(self, query: str, k: int, group: str | Sequence[str] | None = None) -> list[tuple[str, float]]:
-        scores = self.scores(tokens(query), group)
-        hits = np.flatnonzero(scores)
-        if len(hits) > k:
-            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
-        hits = hits[np.argsort(-scores[hits], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in hits]

@@ -81,8 +81,8 @@ class HybridRetriever:
         titles = {nid: n.title for nid, n in self.notices.items()}
         texts = [f"{titles.get(m['notice_id'], '')}\n{m.get('section', '')}\n{m.get('context', '')}\n{d}"
                  for d, m in zip(self.docs, self.metas)]  # fmt: skip
-        self.bm25 = BM25().build(self.ids, texts, nids)
-        self.sections = BM25().build(self.ids, [m.get("section", "") for m in self.metas], nids)
+        self.bm25 = BM25().build(self.ids, texts)
+        self.sections = BM25().build(self.ids, [m.get("section", "") for m in self.metas])
         self.glossary = Glossary()
         self.speller = Speller(set(self.bm25.postings))
         self._load_units(ucol)

@@ -27,9 +27,8 @@ B = [f"Service {i}: we share data with the police, the police and the police." f
 
 
 def test_bm25_within_rows_ignores_the_other_rows():
-    alone = BM25().build([f"a{i}" for i in range(len(A))], A, ["a"] * len(A))
-    mixed = BM25().build([f"a{i}" for i in range(len(A))] + [f"b{i}" for i in range(len(B))], A + B,
-                         ["a"] * len(A) + ["b"] * len(B))  # fmt: skip
+    alone = BM25().build([f"a{i}" for i in range(len(A))], A)
+    mixed = BM25().build([f"a{i}" for i in range(len(A))] + [f"b{i}" for i in range(len(B))], A + B)
     rows = np.arange(len(A))
     for q in ("share with the police", "copy of my data", "how long are records kept"):
         terms = tokens(q)
@@ -39,7 +38,7 @@ def test_bm25_within_rows_ignores_the_other_rows():
         assert not got[len(A) :].any()
         assert all(alone.idf(t) == pytest.approx(mixed.idf(t, rows)) for t in terms)
     # With the corpus's statistics, the many other police passages do change A's scores.
-    assert not np.allclose(mixed.scores(tokens("share with the police"), "a")[: len(A)], alone.scores(tokens("share with the police")))
+    assert not np.allclose(mixed.scores(tokens("share with the police"))[: len(A)], alone.scores(tokens("share with the police")))
 
 
 @pytest.fixture(scope="module")
