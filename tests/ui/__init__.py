@@ -90,8 +90,17 @@ FOCUS_JS = """() => {
 }"""
 
 
-def focused(page: Any) -> dict:
-    return page.evaluate(FOCUS_JS)
+def focused(page: Any, settle_ms: int = 1000) -> dict:
+    """The focused element once the page has settled: a chat still scrolling to a new answer
+    can move it for a moment after the key press, so an element out of view is measured again
+    (every 100 ms, for up to ``settle_ms``) before it counts as out of view."""
+    info = page.evaluate(FOCUS_JS)
+    for _ in range(settle_ms // 100):
+        if info.get("body") or info["inView"]:
+            break
+        page.wait_for_timeout(100)
+        info = page.evaluate(FOCUS_JS)
+    return info
 
 
 def assert_focus_ok(info: dict, step: str) -> None:
