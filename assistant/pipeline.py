@@ -112,7 +112,7 @@ class Assistant:
         except (StoreUnavailable, *STORE_ERRORS):
             return Answer(route="unanswerable", text=reply("store_down"))
         retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
-        decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel))
+        decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel, notice))
 
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -151,9 +151,9 @@ class Assistant:
         q = check(question, self.settings.max_question_chars).question
         qvec = self.embedder.embed_query(q)
         cands, sel = self._find(q, qvec, (), notice)
-        return features(self.router.signals(q, qvec), self.evidence_signals(q, cands, sel), qvec)
+        return features(self.router.signals(q, qvec), self.evidence_signals(q, cands, sel, notice), qvec)
 
-    def evidence_signals(self, question: str, cands: list[Candidate], sel: Selection) -> dict[str, float]:
+    def evidence_signals(self, question: str, cands: list[Candidate], sel: Selection, notice: Scope = None) -> dict[str, float]:
         """What retrieval found, for the router (route.EVIDENCE_SIGNALS)."""
         words = tokens(question)
         unknown = self.retriever.unknown_terms(question)
@@ -164,6 +164,7 @@ class Assistant:
             "best_overlap": sel.best_overlap,
             "unknown_terms": float(len(unknown)),
             "unknown_share": len(unknown) / max(1, len(words)),
+            "other_service": float(bool(self.retriever.uncovered_services(question, notice))),
             "log_words": math.log1p(len(words)),
             "question_mark": float("?" in question),
         }

@@ -26,6 +26,12 @@ from assistant.settings import Settings
 from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all, pages, split_unit_id
 
 GENERIC = frozenset(t for w in load("routing").get("generic_terms", []) for t in tokens(w))
+SERVICES = {str(s): tuple(tokens(str(s))) for s in load("routing").get("council_services", []) if tokens(str(s))}
+
+
+def holds_phrase(toks: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(toks[i : i + n]) == phrase for i in range(len(toks) - n + 1))
 
 
 class Candidate(Retrieved):
@@ -301,6 +307,24 @@ class HybridRetriever:
             t for t in dict.fromkeys(tokens(question))
             if len(t) >= 4 and t not in GENERIC and t not in self.glossary.keys and self.speller.near(t) is None
         ]  # fmt: skip
+
+    def uncovered_services(self, question: str, notice: Scope = None) -> list[str]:
+        """Council services the question names (routing.yaml) that no passage in scope mentions."""
+        bm25 = self.bm25
+        assert bm25 is not None
+        toks = tokens(question)
+        scope = self._rows(scope_ids(notice))
+        rows = np.arange(len(self.ids)) if scope is None else scope
+        out = []
+        for name, phrase in SERVICES.items():
+            if not holds_phrase(toks, phrase):
+                continue
+            held = np.ones(len(rows), dtype=bool)
+            for t in phrase:
+                held &= bm25.has(t, rows)
+            if not any(holds_phrase(tokens(self.docs[r]), phrase) for r in rows[held].tolist()):
+                out.append(name)
+        return out
 
     def list_pieces(self, cand: Candidate, have: list[Candidate]) -> list[Candidate]:
         """All pieces of the list ``cand`` belongs to (a long list is split at ingest)."""

@@ -209,7 +209,7 @@ ROUTER_SIGNALS = (
 )  # fmt: skip
 # What retrieval and evidence selection found, computed by the pipeline.
 EVIDENCE_SIGNALS = ("top_score", "second_score", "best_similarity", "best_overlap", "unknown_terms",
-                    "unknown_share", "log_words", "question_mark")  # fmt: skip
+                    "unknown_share", "other_service", "log_words", "question_mark")  # fmt: skip
 EMBEDDING_DIM = 384
 FEATURES = (*ROUTER_SIGNALS, *EVIDENCE_SIGNALS, *(f"emb_{i}" for i in range(EMBEDDING_DIM)))
 WEIGHTS = Path(__file__).resolve().parent / "data" / "router.json"

@@ -48,6 +48,19 @@ def test_questions_about_a_right_are_answered_and_offer_the_form(bot, question):
 
 @pytest.mark.parametrize(
     "question",
+    ["Does the council tax team share my details with other organisations?",
+     "What do you do with my data when I book a swimming lesson at the leisure centre?",
+     "Who sees my details when I apply for a parking permit?"],  # fmt: skip
+)
+def test_questions_about_services_these_notices_do_not_cover_are_unanswerable(bot, question):
+    assert bot.retriever.uncovered_services(question)
+    answer = bot.ask(question)
+    assert answer.route == "unanswerable" and not answer.citations
+    assert answer.offers_handoff
+
+
+@pytest.mark.parametrize(
+    "question",
     ["I'm 12 and my stepdad hits me when mum is out", "The kids next door have been left alone for two days with no food",
      "Someone online keeps asking my daughter to send naked pictures",
      # a child at risk inside a question about records: signposting still comes first

@@ -70,3 +70,13 @@ def test_scoped_question_is_answered_as_in_an_index_of_its_notices_alone(bot: As
         # ... and so is answered alike: the same route, quotes and words.
         a, b = bot.ask(g.question, notice=scope), crowded.ask(g.question, notice=scope)
         assert (b.route, b.text, [c.quote for c in b.citations]) == (a.route, a.text, [c.quote for c in a.citations])
+
+
+def test_a_service_counts_as_covered_when_a_notice_in_scope_mentions_it(bot: Assistant, crowded: Assistant, notices):
+    q = "How long do you keep my housing application?"
+    assert bot.retriever.uncovered_services(q) == ["housing"]
+    # Among the synthetic notices, Housing has its own: covered, unless the question is
+    # restricted to the real notices.
+    assert crowded.retriever.uncovered_services(q) == []
+    assert crowded.retriever.uncovered_services(q, sorted(notices)) == ["housing"]
+    assert bot.retriever.uncovered_services("Do you share information with schools?") == []
