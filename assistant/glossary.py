@@ -31,12 +31,18 @@ def deletes(word: str) -> set[str]:
 
 
 class Speller:
-    """Finds a corpus word one edit away (a typo such as 'proces' or 'recieve')."""
+    """Finds a corpus word one edit away (a typo such as 'proces' or 'recieve').
 
-    def __init__(self, vocabulary: set[str]) -> None:
-        self.vocab = vocabulary
+    The same word always gets the same correction, in every process: a letter too many or
+    too few beats a letter changed, then the word in more passages, then alphabetical order.
+    (Taking the first hit of a set's iteration made 'change' mend to 'charge' or to 'chang'
+    depending on the process's string hashing, and so changed what a question retrieved.)
+    """
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.vocab = counts  # word -> number of passages holding it
         self.index: dict[str, set[str]] = {}
-        for w in vocabulary:
+        for w in counts:
             if len(w) >= 4:
                 for d in deletes(w) | {w}:
                     self.index.setdefault(d, set()).add(w)
@@ -46,8 +52,11 @@ class Speller:
             return word
         if len(word) < 5:
             return None
-        for d in deletes(word) | {word}:
-            hits = self.index.get(d)
-            if hits:
-                return min(hits)
-        return None
+        dropped = deletes(word)
+        # A letter too many (the word less one letter is a corpus word), or one too few.
+        found = [(0, w) for w in dropped if w in self.vocab] + [(0, w) for w in self.index.get(word, ())]
+        if not found:  # a letter changed: the word and a corpus word lose a letter to the same string
+            found = [(1, w) for d in dropped for w in self.index.get(d, ())]
+        if not found:
+            return None
+        return min(found, key=lambda f: (f[0], -self.vocab[f[1]], f[1]))[1]

@@ -92,7 +92,7 @@ class HybridRetriever:
         self.bm25 = BM25().build(self.ids, texts)
         self.sections = BM25().build(self.ids, [m.get("section", "") for m in self.metas])
         self.glossary = Glossary()
-        self.speller = Speller(set(self.bm25.postings))
+        self.speller = Speller({t: len(rows) for t, (rows, _) in self.bm25.postings.items()})
         self._load_units(ucol)
 
     def _load_units(self, ucol) -> None:  # noqa: ANN001
