@@ -17,12 +17,15 @@ Definitions (also printed in the report):
 - behaviour accuracy: route matches `expect` (answer+offer also needs offers_handoff);
   per category and overall. Wrong-refusal rate: answerable questions not answered.
 - latency p50/p95 of `latency_ms`.
+- 95% interval: how much a figure could move with other questions of the same kind. The
+  questions are resampled with replacement 2,000 times (each keeps all its citations and
+  statements) and the figure recomputed; the interval holds the middle 95% of the results
+  (percentile bootstrap, fixed seed). With 9 questions in a category, one question is 0.11.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -107,54 +110,91 @@ def behaviour_ok(expect: str, row: dict[str, Any]) -> bool:
     return behaviour_of(row) == expect
 
 
+BOOTSTRAP = 2000
+
+
+def bootstrap_intervals(per_question: dict[str, list[list[float]]], n_questions: int,
+                        resamples: int = BOOTSTRAP, seed: int = 0) -> dict[str, list[float] | None]:  # fmt: skip
+    """95% percentile-bootstrap interval of each metric, resampling questions.
+
+    ``per_question[metric][q]`` holds question q's values for that metric (none, one, or
+    several: a question's citations or statements); the metric is the mean of all values.
+    """
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n_questions, np.full(n_questions, 1.0 / n_questions), size=resamples) if n_questions else None
+    out: dict[str, list[float] | None] = {}
+    for name, values in per_question.items():
+        sums = np.asarray([sum(v) for v in values], dtype=float)
+        sizes = np.asarray([len(v) for v in values], dtype=float)
+        if counts is None or not sizes.sum():
+            out[name] = None
+            continue
+        num, den = counts @ sums, counts @ sizes
+        est = num[den > 0] / den[den > 0]
+        out[name] = [round(float(np.percentile(est, 2.5)), 4), round(float(np.percentile(est, 97.5)), 4)]
+    return out
+
+
+def row_values(row: dict[str, Any], g: GoldItem, bodies: dict[str, str], ks: tuple[int, ...]) -> dict[str, list[float]]:
+    """One result row's values of each metric (a metric is the mean of all rows' values)."""
+    out: dict[str, list[float]] = {"behaviour_accuracy": [float(behaviour_ok(g.expect, row))]}
+    citations = row.get("citations", [])
+    valid = [c for c in citations if valid_citation(c, bodies)]
+    out["groundedness"] = [
+        float(any(norm(s) in norm(c["quote"]) or contains_tokens(c["quote"], s) for c in valid))
+        for s in (statements(row.get("text", "")) if citations else [])
+    ]
+    if g.expect not in ANSWERABLE or not g.evidence:
+        return out
+    out["wrong_refusal_rate"] = [float(row["route"] not in ("answer", "handoff"))]
+    ev = [norm(e) for e in g.evidence]
+    passages = [norm(p["text"]) for p in row.get("retrieved", [])]
+    for k in ks:
+        out[f"recall@{k}"] = [sum(any(e in p for p in passages[:k]) for e in ev) / len(ev)]
+    quotes = [norm(c["quote"]) for c in valid]
+    out["cited_recall"] = [sum(any(e in q for q in quotes) for e in ev) / len(ev)]
+    spans = [(nid, sp) for e in g.evidence for nid, b in bodies.items() if (sp := span_of(e, b))]
+    sections = {c["section"] for c in valid if any(nid == c["notice_id"] and c["start"] < sp[1] and sp[0] < c["end"] for nid, sp in spans)}
+    out["citation_precision"] = []
+    for c in citations:
+        overlaps = any(nid == c["notice_id"] and c["start"] < sp[1] and sp[0] < c["end"] for nid, sp in spans)
+        intro = c["section"] in sections and c["quote"].rstrip().endswith((":", ";"))
+        out["citation_precision"].append(float(valid_citation(c, bodies) and (overlaps or intro)))
+    return out
+
+
 def score(results: list[dict[str, Any]], gold: list[GoldItem], bodies: dict[str, str],
           ks: tuple[int, ...] = (1, 3, 5)) -> dict[str, Any]:  # fmt: skip
     by_id = {g.id: g for g in gold}
-    recall = {k: [] for k in ks}
-    cited, precise, grounded, behaviour = [], [], [], defaultdict(list)
-    latencies = []
-    wrong_refusals = []
+    names = [*(f"recall@{k}" for k in ks), "cited_recall", "citation_precision", "groundedness",
+             "behaviour_accuracy", "wrong_refusal_rate"]  # fmt: skip
+    per_q: dict[str, list[list[float]]] = {n: [] for n in names}  # each metric's values, question by question
+    expects, latencies = [], []
     for row in results:
         g = by_id.get(row["id"])
         if g is None:
             continue
+        expects.append(g.expect)
         latencies.append(float(row.get("latency_ms", 0.0)))
-        behaviour[g.expect].append(behaviour_ok(g.expect, row))
-        citations = row.get("citations", [])
-        valid = [c for c in citations if valid_citation(c, bodies)]
-        for s in statements(row.get("text", "")) if citations else []:
-            grounded.append(any(norm(s) in norm(c["quote"]) or contains_tokens(c["quote"], s) for c in valid))
-        if g.expect not in ANSWERABLE or not g.evidence:
-            continue
-        wrong_refusals.append(row["route"] not in ("answer", "handoff"))
-        ev = [norm(e) for e in g.evidence]
-        passages = [norm(p["text"]) for p in row.get("retrieved", [])]
-        for k in ks:
-            recall[k].append(sum(any(e in p for p in passages[:k]) for e in ev) / len(ev))
-        quotes = [norm(c["quote"]) for c in valid]
-        cited.append(sum(any(e in q for q in quotes) for e in ev) / len(ev))
-        spans = [(nid, sp) for e in g.evidence for nid, b in bodies.items() if (sp := span_of(e, b))]
-        sections = {c["section"] for c in valid if any(nid == c["notice_id"] and c["start"] < sp[1] and sp[0] < c["end"] for nid, sp in spans)}
-        for c in citations:
-            overlaps = any(nid == c["notice_id"] and c["start"] < sp[1] and sp[0] < c["end"] for nid, sp in spans)
-            intro = c["section"] in sections and c["quote"].rstrip().endswith((":", ";"))
-            precise.append(valid_citation(c, bodies) and (overlaps or intro))
+        values = row_values(row, g, bodies, ks)
+        for n in names:
+            per_q[n].append(values.get(n, []))
+    # Behaviour within each expected category: the other questions hold no value for it.
+    per_category = {cat: [v if e == cat else [] for v, e in zip(per_q["behaviour_accuracy"], expects)]
+                    for cat in sorted(set(expects))}  # fmt: skip
 
-    def mean(xs: list) -> float | None:
+    def mean(per_question: list[list[float]]) -> float | None:
+        xs = [x for v in per_question for x in v]
         return round(float(np.mean(xs)), 4) if xs else None
 
-    every = [ok for v in behaviour.values() for ok in v]
     return {
-        "questions": len(latencies),
-        **{f"recall@{k}": mean(recall[k]) for k in ks},
-        "cited_recall": mean(cited),
-        "citation_precision": mean(precise),
-        "groundedness": mean(grounded),
-        "statements": len(grounded),
-        "behaviour_accuracy": mean(every),
-        "behaviour": {k: mean(v) for k, v in sorted(behaviour.items())},
-        "behaviour_n": {k: len(v) for k, v in sorted(behaviour.items())},
-        "wrong_refusal_rate": mean(wrong_refusals),
+        "questions": len(expects),
+        **{n: mean(per_q[n]) for n in names},
+        "statements": sum(len(v) for v in per_q["groundedness"]),
+        "behaviour": {cat: mean(v) for cat, v in per_category.items()},
+        "behaviour_n": {cat: expects.count(cat) for cat in per_category},
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),
+        "ci95": bootstrap_intervals(per_q, len(expects)),
+        "behaviour_ci95": bootstrap_intervals(per_category, len(expects)),
     }

@@ -29,11 +29,19 @@ def fmt(v: Any) -> str:
     return f"{v:.3f}" if isinstance(v, float) and v <= 1.0 else f"{v}"
 
 
+def with_interval(v: Any, ci: list[float] | None) -> str:
+    """0.893 (0.84-0.94): the figure and its 95% bootstrap interval, when it has one."""
+    return fmt(v) if not ci or v is None else f"{fmt(v)} ({ci[0]:.2f}–{ci[1]:.2f})"
+
+
 def summary_table(systems: dict[str, dict[str, Any]]) -> str:
     names = list(systems)
     lines = ["| metric | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     for key, label in ROWS:
-        lines.append(f"| {label} | " + " | ".join(fmt(systems[n].get(key)) for n in names) + " |")
+        cells = [with_interval(systems[n].get(key), systems[n].get("ci95", {}).get(key)) for n in names]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("In brackets: the 95% interval from resampling the questions (see What the numbers mean).")
     return "\n".join(lines)
 
 
@@ -43,7 +51,8 @@ def category_table(systems: dict[str, dict[str, Any]]) -> str:
     first = systems[names[0]]
     for cat in CATEGORIES:
         if cat in first["behaviour"]:
-            vals = " | ".join(fmt(systems[n]["behaviour"].get(cat)) for n in names)
+            vals = " | ".join(with_interval(systems[n]["behaviour"].get(cat), systems[n].get("behaviour_ci95", {}).get(cat))
+                              for n in names)  # fmt: skip
             lines.append(f"| {cat} | {first['behaviour_n'][cat]} | {vals} |")
     return "\n".join(lines)
 

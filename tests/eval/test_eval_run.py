@@ -124,3 +124,22 @@ def test_framing_lines_are_not_statements_but_other_text_is():
             "If you want the council to act on this, you can contact the Data Protection Officer with the form.\n"
             "We never share anything.")  # fmt: skip
     assert statements(text) == ["The police", "We never share anything."]
+
+
+def test_intervals_resample_questions_and_narrow_with_more_of_them():
+    def rows(n_right: int, n: int) -> tuple[list[dict], list[GoldItem]]:
+        gold = [GoldItem(id=f"q{i}", question="q", expect="unanswerable") for i in range(n)]
+        out = [row("", [], route="unanswerable" if i < n_right else "answer") | {"id": f"q{i}"} for i in range(n)]
+        return out, gold
+
+    small = score(*rows(6, 9), {"n": BODY})
+    large = score(*rows(60, 90), {"n": BODY})
+    for m in (small, large):
+        lo, hi = m["ci95"]["behaviour_accuracy"]
+        assert lo < m["behaviour_accuracy"] < hi
+        assert m["behaviour_ci95"]["unanswerable"] == m["ci95"]["behaviour_accuracy"]
+    width = lambda m: m["ci95"]["behaviour_accuracy"][1] - m["ci95"]["behaviour_accuracy"][0]  # noqa: E731
+    assert width(small) > 0.4 and width(large) < 0.25  # 9 questions say little; 90 say more
+    perfect = score(*rows(9, 9), {"n": BODY})
+    assert perfect["ci95"]["behaviour_accuracy"] == [1.0, 1.0]
+    assert perfect["ci95"]["recall@3"] is None  # no answerable question: no figure, no interval
