@@ -37,7 +37,7 @@ class EvidenceSelector:
     def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20,
                  overlap_weight: float = 0.5, passage_weight: float = 0.5, rank_penalty: float = 0.0, second_margin: float = 0.05, whole_paragraph_chars: int = 450,
                  max_passages: int = 3, passage_margin: float = 1.0, passage_min_score: float = 1.0,
-                 item_overlap: float = 0.3) -> None:  # fmt: skip
+                 item_overlap: float = 0.3, whole_list_chars: int = 450) -> None:  # fmt: skip
         self.max_quotes = max_quotes
         self.margin = margin
         self.list_cap = list_cap
@@ -50,6 +50,7 @@ class EvidenceSelector:
         self.passage_margin = passage_margin
         self.passage_min_score = passage_min_score
         self.item_overlap = item_overlap
+        self.whole_list_chars = whole_list_chars
 
     @staticmethod
     def overlap(weights: dict[str, float], text: str) -> float:
@@ -131,6 +132,9 @@ class EvidenceSelector:
         items = [e for e in members if e.unit.kind != "intro"]
         if not items:
             return [best]
+        if members[-1].unit.end - members[0].unit.start <= self.whole_list_chars:
+            # A short list (an address, a few categories) is quoted whole, as a short paragraph is.
+            return intro + items
         item_scores = sorted((e.score for e in items if e.score > -1), reverse=True)
         if best.unit.kind != "intro" and len(item_scores) >= 3:
             median = float(np.median(item_scores))

@@ -56,6 +56,7 @@ class Assistant:
             second_margin=s.evidence_second_margin, whole_paragraph_chars=s.evidence_whole_paragraph_chars,
             max_passages=s.evidence_passages, passage_margin=s.evidence_passage_margin,
             passage_min_score=s.evidence_passage_min_score, item_overlap=s.evidence_item_overlap,
+            whole_list_chars=s.evidence_whole_list_chars,
         )  # fmt: skip
         self._ready = False
         self._lock = threading.Lock()

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
         default=0.3, ge=0, le=1, description="quote a list item holding this share of the question's idf weight"
     )
     evidence_whole_paragraph_chars: int = Field(default=800, ge=0, description="paragraphs this short are quoted whole")
+    evidence_whole_list_chars: int = Field(default=450, ge=0, description="lists this short (intro to last item) are quoted whole")
     safeguarding_probability: float = Field(
         default=0.3, ge=0, le=1, description="signpost emergency help when the router gives a child at risk this much"
     )

@@ -189,3 +189,16 @@ def test_questions_asked_at_the_same_time_get_the_answers_asked_one_by_one(bot: 
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(lambda q: bot.ask(q).model_dump(exclude={"latency_ms"}), questions))
     assert together == alone
+
+
+@pytest.mark.parametrize(
+    "question, wanted",
+    [("What is the telephone number of the Education Business Intelligence Unit?", ["Education Business Intelligence Unit", "Tel: 01942 486271"]),
+     ("Do you record ethnicity and disability?", ["special category data", "Ethnicity", "Disability"])],  # fmt: skip
+)
+def test_a_short_list_is_quoted_whole(bot: Assistant, question, wanted):
+    answer = bot.ask(question)
+    quoted = "\n".join(c.quote for c in answer.citations)
+    assert answer.route == "answer" and all(w in quoted for w in wanted), quoted
+    # One short list is one citation: intro and items are consecutive in the notice.
+    assert len([c for c in answer.citations if "Ethnicity" in c.quote or "Tel:" in c.quote]) == 1
