@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.lexical import tokens
+from assistant.lexical import holds_phrase, tokens
 from assistant.resources import load
 
 
@@ -18,12 +18,7 @@ class Glossary:
     def expand(self, text: str) -> str:
         """The notices' words for the resident's words in ``text`` ('' when none apply)."""
         toks = tokens(text)
-        out = []
-        for key, value in self.entries:
-            n = len(key)
-            if any(tuple(toks[i : i + n]) == key for i in range(len(toks) - n + 1)):
-                out.append(value)
-        return " ".join(out)
+        return " ".join(value for key, value in self.entries if holds_phrase(toks, key))
 
 
 def deletes(word: str) -> set[str]:

@@ -34,6 +34,12 @@ def tokens(text: str) -> list[str]:
     return [stem(t) for t in TOKEN.findall(text) if t not in STOP]
 
 
+def holds_phrase(toks: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether the token list holds ``phrase`` as consecutive tokens."""
+    n = len(phrase)
+    return any(tuple(toks[i : i + n]) == phrase for i in range(len(toks) - n + 1))
+
+
 def inverse_df(df: int, n: int) -> float:
     """BM25's idf of a word found in ``df`` of ``n`` passages."""
     return math.log(1 + (n - df + 0.5) / (df + 0.5))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.glossary import Glossary, Speller
-from assistant.lexical import BM25, tokens
+from assistant.lexical import BM25, holds_phrase, tokens
 from assistant.models import Notice, Retrieved, Scope, Unit, scope_ids
 from assistant.rank import FEATURES, Ranker, default_ranker
 from assistant.resources import load
@@ -27,11 +27,6 @@ from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all
 
 GENERIC = frozenset(t for w in load("routing").get("generic_terms", []) for t in tokens(w))
 SERVICES = {str(s): tuple(tokens(str(s))) for s in load("routing").get("council_services", []) if tokens(str(s))}
-
-
-def holds_phrase(toks: list[str], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(tuple(toks[i : i + n]) == phrase for i in range(len(toks) - n + 1))
 
 
 class Candidate(Retrieved):
