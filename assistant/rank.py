@@ -20,6 +20,10 @@ FEATURES = (
     "unit",  # cosine of the question and the passage's closest sentence or list item
     "unit_rel",
     "unit2",  # the second closest sentence (a passage that matches twice)
+    "adapted",  # cosine with the adapted question vector (assistant/adapter.py)
+    "adapted_rel",
+    "adapted_unit",  # the same for the passage's closest sentence or list item
+    "adapted_unit_rel",
     "bm25_rel",  # BM25 score over the best BM25 score of the question
     "cover",  # idf-weighted share of the question's words found in the passage
     "section_cover",  # idf-weighted share of the question's words found in the section heading

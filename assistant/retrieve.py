@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from assistant.adapter import QueryAdapter, default_adapter
 from assistant.glossary import Glossary, Speller
 from assistant.lexical import BM25, holds_phrase, tokens
 from assistant.models import Notice, Retrieved, Scope, Unit, scope_ids
@@ -39,10 +40,12 @@ class Candidate(Retrieved):
 
 
 class HybridRetriever:
-    def __init__(self, settings: Settings, store: NoticeStore, ranker: Ranker | None = None) -> None:
+    def __init__(self, settings: Settings, store: NoticeStore, ranker: Ranker | None = None,
+                 adapter: QueryAdapter | None = None) -> None:  # fmt: skip
         self.settings = settings
         self.store = store
         self.ranker = ranker
+        self.adapter = adapter
         self.bm25: BM25 | None = None
         self.notices: dict[str, Notice] = {}
 
@@ -196,18 +199,20 @@ class HybridRetriever:
 
         x = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
         f = {name: j for j, name in enumerate(FEATURES)}
-        dense = self.vecs[idx] @ qvec
-        unit1 = np.zeros(len(rows), dtype=np.float32)
-        unit2 = np.zeros(len(rows), dtype=np.float32)
+        self.adapter = self.adapter or default_adapter()
+        avec = self.adapter.apply(qvec)
+        dense, adapted = self.vecs[idx] @ qvec, self.vecs[idx] @ avec
+        unit1, unit2, aunit = (np.zeros(len(rows), dtype=np.float32) for _ in range(3))
         for j, c in enumerate(cands):
-            us = np.sort(np.asarray(c.unit_vecs, dtype=np.float32) @ qvec)[::-1] if len(c.unit_vecs) else np.zeros(1)
+            uv = np.asarray(c.unit_vecs, dtype=np.float32)
+            us = np.sort(uv @ qvec)[::-1] if len(uv) else np.zeros(1)
             unit1[j] = us[0]
             unit2[j] = us[1] if len(us) > 1 else us[0]
+            aunit[j] = float((uv @ avec).max()) if len(uv) else 0.0
             c.dense = round(float(dense[j]), 6)
-        x[:, f["dense"]] = dense
-        x[:, f["dense_rel"]] = dense - dense.max()
-        x[:, f["unit"]] = unit1
-        x[:, f["unit_rel"]] = unit1 - unit1.max()
+        for name, v in (("dense", dense), ("unit", unit1), ("adapted", adapted), ("adapted_unit", aunit)):
+            x[:, f[name]] = v
+            x[:, f[f"{name}_rel"]] = v - v.max()
         x[:, f["unit2"]] = unit2
         best_lex = float(lex.max()) if len(lex) else 0.0
         x[:, f["bm25_rel"]] = lex[idx] / best_lex if best_lex > 0 else 0.0

@@ -14,7 +14,7 @@ EXAMPLES = """examples:
   python -m eval score --gold eval/gold/wigan.jsonl results.jsonl     # score any system's results file
   python -m eval policyqa ../shared/benchmarks/policyqa/dev.json --report reports/policyqa
   python -m eval bench --json                                        # latency, cold start, HTTP, scale
-  python -m eval train-ranker                                        # refit assistant/data/ranker.json
+  python -m eval train-ranker                                        # refit assistant/data/ranker.json and adapter.npz
   python -m eval train-router                                        # refit assistant/data/router.json
 """
 
@@ -94,14 +94,20 @@ def cmd_policyqa(args: argparse.Namespace) -> int:
 
 
 def cmd_train_ranker(args: argparse.Namespace) -> int:
-    from assistant.pipeline import Assistant
-    from assistant.settings import Settings
+    from assistant.adapter import WEIGHTS as ADAPTER_WEIGHTS
     from eval.train_ranker import train
 
     items = [i for _, group in gold_specs(args.gold) for i in group]
-    bot = Assistant(Settings(**({"index_dir": args.index} if args.index else {})))
-    train(bot, items, args.out, progress=not args.quiet)
+    adapter_out = args.out.with_name(ADAPTER_WEIGHTS.name)
+    train(tuning_assistant(args), items, args.out, adapter_out, progress=not args.quiet)
     return 0
+
+
+def tuning_assistant(args: argparse.Namespace):  # noqa: ANN201
+    from assistant.pipeline import Assistant
+    from assistant.settings import Settings
+
+    return Assistant(Settings(**({"index_dir": args.index} if args.index else {})))
 
 
 def gold_specs(specs: list[str]) -> list[tuple[str, list]]:
@@ -118,13 +124,9 @@ def gold_specs(specs: list[str]) -> list[tuple[str, list]]:
 
 
 def cmd_train_router(args: argparse.Namespace) -> int:
-    from assistant.pipeline import Assistant
-    from assistant.settings import Settings
     from eval.train_router import train
 
-    sources = gold_specs(args.gold)
-    train(Assistant(Settings(**({"index_dir": args.index} if args.index else {}))), sources, args.out,
-          progress=not args.quiet)  # fmt: skip
+    train(tuning_assistant(args), gold_specs(args.gold), args.out, progress=not args.quiet)
     return 0
 
 

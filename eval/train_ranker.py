@@ -1,9 +1,12 @@
-"""Fit the ranking weights (assistant/data/ranker.json) on tuning questions.
+"""Fit the ranking weights (assistant/data/ranker.json) and the question adapter
+(assistant/data/adapter.npz) on tuning questions.
 
 Only the gold set's ``dev`` split and the separate tuning set are used, never ``test``.
-The regularisation strength is chosen by cross-validation grouped by question, and the
-cross-validated evidence recall@1/3 is printed for each candidate value, so the figure
-reported is not measured on the questions a model was fitted on.
+The adapter's penalty and the ranker's regularisation are chosen together by
+cross-validation grouped by question, on signals from adapters fitted without the
+question (eval/train_adapter.py); the cross-validated evidence recall@1/3 is printed for
+each pair of values, so the figure reported is not measured on questions the models were
+fitted on.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from assistant.adapter import WEIGHTS as ADAPTER_WEIGHTS
 from assistant.guard import check
 from assistant.pipeline import Assistant
 from assistant.rank import WEIGHTS, Ranker
 from eval.gold import GoldItem
+from eval import train_adapter as adapter
 from eval.metrics import norm
 
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -79,29 +84,33 @@ def cross_validate(questions: list[Question], c: float, seed: int = 0) -> dict[s
     return {src: (float(np.mean([a for a, _ in v])), float(np.mean([b for _, b in v]))) for src, v in hits.items()}
 
 
-def train(bot: Assistant, items: list[GoldItem], out: Path = WEIGHTS, progress: bool = True) -> dict:
-    questions = collect(bot, items, progress)
-    sources = sorted({q.source for q in questions})
-    for src in sources:
-        qs = [q for q in questions if q.source == src]
-        coverage = float(np.mean([q.hits.any(axis=0).mean() if len(q.x) else 0.0 for q in qs]))
-        print(f"{src}: {len(qs)} questions; gold among the first-stage candidates: {coverage:.3f}")
-    print("C        " + "  ".join(f"{src} cv recall@1/@3" for src in sources))
+def train(bot: Assistant, items: list[GoldItem], out: Path = WEIGHTS, adapter_out: Path = ADAPTER_WEIGHTS,
+          progress: bool = True) -> dict:  # fmt: skip
+    """Fit the question adapter and the ranker; choose the adapter's penalty and the ranker's C together."""
+    items = [i for i in items if i.evidence]
     best = None
-    for c in C_GRID:
-        cv = cross_validate(questions, c)
-        print(f"{c:<8} " + "  ".join(f"{cv[src][0]:.3f} / {cv[src][1]:.3f}        " for src in sources))
-        key = float(np.mean([cv[src][1] for src in sources])), float(np.mean([cv[src][0] for src in sources]))
-        if best is None or key > best[1]:
-            best = (c, key, cv)
+    for penalty in (None, *adapter.PENALTIES):
+        # Each question's signals come from an adapter fitted without it (see eval/train_adapter.py).
+        questions = adapter.cross_fitted(bot, items, penalty, FOLDS, collect)
+        if penalty is None:
+            coverage = float(np.mean([q.hits.any(axis=0).mean() if len(q.x) else 0.0 for q in questions]))
+            print(f"{len(questions)} questions; gold among the first-stage candidates: {coverage:.3f}")
+            print("adapter penalty  C        cv recall@1 / @3")
+        for c in C_GRID:
+            r1, r3 = cross_validate(questions, c)["gold"]
+            print(f"{str(penalty):<16} {c:<8} {r1:.3f} / {r3:.3f}")
+            if best is None or (r3, r1) > best[2]:
+                best = (penalty, c, (r3, r1), questions)
     assert best is not None
-    model = Ranker.fit(*stack(questions), c=best[0])
-    record = model.to_dict() | {
-        "C": best[0], "questions": {src: sum(q.source == src for q in questions) for src in sources},
-        "cv_recall@3": {src: round(best[2][src][1], 4) for src in sources},
-    }  # fmt: skip
+    penalty, c, (r3, r1), questions = best
+    fitted = adapter.fit(bot, items, penalty)
+    fitted.save(adapter_out)
+    model = Ranker.fit(*stack(questions), c=c)
+    record = model.to_dict() | {"C": c, "adapter_penalty": penalty, "questions": {"gold": len(questions)},
+                                "cv_recall@3": {"gold": round(r3, 4)}}  # fmt: skip
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"chose C={best[0]} (cv recall@3 {record['cv_recall@3']}); weights written to {out}")
+    print(f"chose adapter penalty {penalty}, C={c} (cv recall@1 {r1:.3f}, @3 {r3:.3f});"
+          f" weights written to {adapter_out} and {out}")  # fmt: skip
     for name, w in zip(record["features"], record["weights"]):
-        print(f"  {name:<14} {w:+.3f}")
+        print(f"  {name:<16} {w:+.3f}")
     return record
