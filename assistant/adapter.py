@@ -58,25 +58,34 @@ class QueryAdapter:
 
     @staticmethod
     def fit(examples: list[Example], penalty: float, epochs: int = 200, temperature: float = 0.05,
-            seed: int = 0, ids: tuple[str, ...] = ()) -> "QueryAdapter":  # fmt: skip
-        """Minimise the softmax loss of the answer passages within each question's scope, plus ``penalty`` · |D|²."""
+            ids: tuple[str, ...] = ()) -> "QueryAdapter":  # fmt: skip
+        """Minimise the mean softmax loss of the answer passages within each question's scope, plus ``penalty`` · |D|².
+
+        Full-batch Adam from D = 0 (deterministic): the scopes are padded to the longest.
+        """
         import torch
 
-        torch.manual_seed(seed)
-        dim = examples[0].qvec.shape[0] if examples else 384
+        data = [e for e in examples if e.positive.any()]
+        dim = data[0].qvec.shape[0] if data else 384
+        if not data:
+            return QueryAdapter(np.zeros((dim, dim), dtype=np.float32), penalty, ids)
+        width = max(len(e.passages) for e in data)
+        p = np.zeros((len(data), width, dim), dtype=np.float32)
+        inside = np.zeros((len(data), width), dtype=bool)
+        answer = np.zeros((len(data), width), dtype=bool)
+        for k, e in enumerate(data):
+            p[k, : len(e.passages)], inside[k, : len(e.passages)], answer[k, : len(e.passages)] = e.passages, True, e.positive
+        p_t, q_t = torch.from_numpy(p), torch.from_numpy(np.stack([e.qvec for e in data]).astype(np.float32))
+        outside, other = torch.from_numpy(~inside), torch.from_numpy(~answer)
         delta = torch.zeros(dim, dim, requires_grad=True)
         opt = torch.optim.Adam([delta], lr=1e-3)
-        data = [(torch.from_numpy(e.qvec.astype(np.float32)), torch.from_numpy(e.passages.astype(np.float32)),
-                 torch.from_numpy(e.positive.astype(bool))) for e in examples if e.positive.any()]  # fmt: skip
-        for _ in range(epochs if data else 0):
+        for _ in range(epochs):
             opt.zero_grad()
-            loss = torch.zeros(())
-            for q, p, pos in data:
-                a = q + delta @ q
-                logits = (p @ (a / a.norm())) / temperature
-                loss = loss + torch.logsumexp(logits, 0) - torch.logsumexp(logits[pos], 0)
-            loss = loss / len(data) + penalty * (delta**2).sum()
-            loss.backward()
+            a = q_t + q_t @ delta.T
+            logits = torch.einsum("npd,nd->np", p_t, a / a.norm(dim=1, keepdim=True)) / temperature
+            logits = logits.masked_fill(outside, -1e9)
+            loss = (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(other, -1e9), 1)).mean()
+            (loss + penalty * (delta**2).sum()).backward()
             opt.step()
         return QueryAdapter(delta.detach().numpy(), penalty, ids)
 

@@ -119,3 +119,13 @@ def test_missing_file_is_one_line_error(tmp_path):
     from eval.__main__ import main
 
     assert main(["policyqa", str(tmp_path / "nope.json"), "--quiet"]) == 2
+
+
+def test_policies_are_held_out_whole_in_at_most_five_folds():
+    from eval.policyqa import Pair, policy_folds
+
+    pairs = [Pair(f"policy-{k % 7}", f"question {k}") for k in range(40)]
+    folds = policy_folds(pairs)
+    assert sorted(folds) == [f"policy-{k}" for k in range(7)]  # one fold per policy, so all its questions
+    assert set(folds.values()) == set(range(5))
+    assert policy_folds(pairs[:2]) == {"policy-0": 0, "policy-1": 1}  # two policies: each held out once
