@@ -5,7 +5,7 @@ disabilities"); the notices answer in theirs ("Other local authorities", "Other 
 within Wigan Council", "a register of disabled children"). The embedding model puts
 some of those pairs far apart. The adapter maps the question's vector ``q`` to
 ``normalise(q + D q)``, with ``D`` fitted so that passages holding the answer score above
-the rest of the question's scope (``python -m eval train-adapter``, on the gold set's dev
+the rest of the question's scope (``python -m eval train-ranker``, on the gold set's dev
 split and the tuning set only, never the test split). Passage vectors are left as they
 are, so no index is rebuilt. The ranker sees the adapted cosine as extra signals next to
 the plain one and weighs them (assistant/rank.py), so a notice whose wording the adapter
@@ -40,6 +40,11 @@ class QueryAdapter:
         self.penalty = penalty  # None: not fitted (the identity)
         self.fitted_on = fitted_on  # ids of the questions it was fitted on
 
+    @classmethod
+    def identity(cls, dim: int, penalty: float | None = None, fitted_on: tuple[str, ...] = ()) -> "QueryAdapter":
+        """An adapter that leaves the question as it is (D = 0)."""
+        return cls(np.zeros((dim, dim), dtype=np.float32), penalty, fitted_on)
+
     def apply(self, qvec: np.ndarray) -> np.ndarray:
         """The adapted question vector (unit length)."""
         a = qvec + self.delta @ qvec
@@ -66,9 +71,9 @@ class QueryAdapter:
         import torch
 
         data = [e for e in examples if e.positive.any()]
-        dim = data[0].qvec.shape[0] if data else 384
         if not data:
-            return QueryAdapter(np.zeros((dim, dim), dtype=np.float32), penalty, ids)
+            return QueryAdapter.identity(examples[0].qvec.shape[0] if examples else 384, penalty, ids)
+        dim = data[0].qvec.shape[0]
         width = max(len(e.passages) for e in data)
         p = np.zeros((len(data), width, dim), dtype=np.float32)
         inside = np.zeros((len(data), width), dtype=bool)

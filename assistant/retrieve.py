@@ -203,12 +203,13 @@ class HybridRetriever:
         avec = self.adapter.apply(qvec)
         dense, adapted = self.vecs[idx] @ qvec, self.vecs[idx] @ avec
         unit1, unit2, aunit = (np.zeros(len(rows), dtype=np.float32) for _ in range(3))
+        both = np.stack([qvec, avec], axis=1)  # one product per candidate for both question vectors
         for j, c in enumerate(cands):
-            uv = np.asarray(c.unit_vecs, dtype=np.float32)
-            us = np.sort(uv @ qvec)[::-1] if len(uv) else np.zeros(1)
+            sims = np.asarray(c.unit_vecs, dtype=np.float32) @ both if len(c.unit_vecs) else np.zeros((1, 2), np.float32)
+            us = np.sort(sims[:, 0])[::-1]
             unit1[j] = us[0]
             unit2[j] = us[1] if len(us) > 1 else us[0]
-            aunit[j] = float((uv @ avec).max()) if len(uv) else 0.0
+            aunit[j] = sims[:, 1].max()
             c.dense = round(float(dense[j]), 6)
         for name, v in (("dense", dense), ("unit", unit1), ("adapted", adapted), ("adapted_unit", aunit)):
             x[:, f[name]] = v

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from pydantic import BaseModel
 from tqdm import tqdm
@@ -186,17 +185,12 @@ def index_policies(notices: list[Notice], work: Path, embedder):  # noqa: ANN001
 
 def examples(retriever, pairs: list[Pair], embedder) -> list:  # noqa: ANN001
     """Each pair as an adapter tuning example: its question's vector, its policy's passages, which hold a gold span."""
-    from assistant.adapter import Example
+    from eval.train_adapter import scope_example
 
     docs = [normalise(d) for d in retriever.docs]
     vecs = embedder.embed([p.question for p in pairs])
-    out = []
-    for pair, qvec in zip(pairs, vecs):
-        rows = retriever.by_notice[pair.notice_id]
-        gold = [normalise(g) for g in pair.gold]
-        positive = np.asarray([any(g in docs[i] for g in gold) for i in rows.tolist()], dtype=bool)
-        out.append(Example(qvec, retriever.vecs[rows], positive))
-    return out
+    return [scope_example(qvec, retriever, retriever.by_notice[pair.notice_id], docs, [normalise(g) for g in pair.gold])
+            for pair, qvec in zip(pairs, vecs)]  # fmt: skip
 
 
 def policy_folds(pairs: list[Pair]) -> dict[str, int]:
@@ -209,9 +203,10 @@ def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, pro
     """Ours, with a question adapter fitted on this file's questions, never the asked policy's.
 
     The adapter is fitted per deployment, on its own tuning questions (the council's is
-    fitted on its gold questions and is not used here). Each fold of policies is asked
-    with an adapter fitted, with the shipped adapter's penalty, on the other folds'
-    questions only, so no policy is scored by a model that saw its questions.
+    fitted on its gold questions and is not used here, unless the file holds a single
+    policy: nothing else to fit on). Each fold of policies is asked with an adapter
+    fitted, with the shipped adapter's penalty, on the other folds' questions only, so no
+    policy is scored by a model that saw its questions.
     """
     from assistant.adapter import QueryAdapter, default_adapter
     from assistant.store import NoticeStore

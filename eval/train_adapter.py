@@ -22,6 +22,12 @@ PENALTIES = (0.1, 0.3, 1.0)
 EPOCHS = 200
 
 
+def scope_example(qvec: np.ndarray, retriever, rows: np.ndarray, docs: list[str], wanted: list[str]) -> Example:  # noqa: ANN001
+    """A question's example: the passages of ``rows``; those whose text (in ``docs``, normalised) holds a ``wanted`` string answer it."""
+    positive = np.asarray([any(w in docs[i] for w in wanted) for i in rows.tolist()], dtype=bool)
+    return Example(qvec, retriever.vecs[rows], positive)
+
+
 def examples(bot: Assistant, items: list[GoldItem]) -> list[Example]:
     """Each question: its vector, its scope's passage vectors, and which of them hold a gold quote."""
     bot.warm_up()
@@ -32,20 +38,14 @@ def examples(bot: Assistant, items: list[GoldItem]) -> list[Example]:
         q = check(item.question, bot.settings.max_question_chars).question
         rows = r._rows(scope_ids(item.notice))
         rows = np.arange(len(r.ids)) if rows is None else rows
-        quotes = [norm(e) for e in item.evidence]
-        positive = np.asarray([any(qt in docs[i] for qt in quotes) for i in rows.tolist()], dtype=bool)
-        out.append(Example(bot.embedder.embed_query(q), r.vecs[rows], positive))
+        out.append(scope_example(bot.embedder.embed_query(q), r, rows, docs, [norm(e) for e in item.evidence]))
     return out
-
-
-def identity(dim: int) -> QueryAdapter:
-    return QueryAdapter(np.zeros((dim, dim), dtype=np.float32))
 
 
 def fit(bot: Assistant, items: list[GoldItem], penalty: float | None) -> QueryAdapter:
     """The adapter fitted on ``items`` (none: the identity, so adapted signals equal the plain ones)."""
     if penalty is None:
-        return identity(bot.embedder.dim)
+        return QueryAdapter.identity(bot.embedder.dim)
     return QueryAdapter.fit(examples(bot, items), penalty, EPOCHS, ids=tuple(i.id for i in items))
 
 

@@ -30,7 +30,7 @@ def test_fitted_on_tune_questions_it_ranks_the_answers_to_dev_questions_higher(b
     assert adapted >= plain + 0.05, (plain, adapted)
     # An adapter that learnt nothing leaves the question as it is.
     q = dev[0].qvec
-    assert np.allclose(QueryAdapter(np.zeros((len(q), len(q)))).apply(q), q, atol=1e-6)
+    assert np.allclose(QueryAdapter.identity(len(q)).apply(q), q, atol=1e-6)
 
 
 def test_saved_and_loaded_it_keeps_what_it_was_fitted_on(tmp_path):

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
+from assistant.adapter import QueryAdapter
 from assistant.rank import FEATURES, WEIGHTS, Ranker, default_ranker
 from eval.gold import load_gold
-from eval.train_adapter import identity
 from eval.train_ranker import collect, cross_validate, recall_at, stack
 from tests.conftest import ROOT
 
@@ -40,7 +40,7 @@ def test_shipped_weights_are_for_these_features_and_were_fitted_without_test():
 def test_a_refit_on_dev_questions_ranks_their_evidence_and_generalises(bot):
     items = load_gold(GOLD, "dev")
     # Without the adapter (fitted on these questions, it would flatter the held-out folds).
-    shipped, bot.retriever.adapter = bot.retriever.adapter, identity(bot.embedder.dim)
+    shipped, bot.retriever.adapter = bot.retriever.adapter, QueryAdapter.identity(bot.embedder.dim)
     try:
         questions = collect(bot, items, progress=False)
     finally:
