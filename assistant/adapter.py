@@ -66,7 +66,8 @@ class QueryAdapter:
             ids: tuple[str, ...] = ()) -> "QueryAdapter":  # fmt: skip
         """Minimise the mean softmax loss of the answer passages within each question's scope, plus ``penalty`` · |D|².
 
-        Full-batch Adam from D = 0 (deterministic): the scopes are padded to the longest.
+        Full-batch Adam from D = 0 (deterministic). Questions that share a scope (the same
+        passages) are scored against it in one product.
         """
         import torch
 
@@ -74,23 +75,23 @@ class QueryAdapter:
         if not data:
             return QueryAdapter.identity(examples[0].qvec.shape[0] if examples else 384, penalty, ids)
         dim = data[0].qvec.shape[0]
-        width = max(len(e.passages) for e in data)
-        p = np.zeros((len(data), width, dim), dtype=np.float32)
-        inside = np.zeros((len(data), width), dtype=bool)
-        answer = np.zeros((len(data), width), dtype=bool)
-        for k, e in enumerate(data):
-            p[k, : len(e.passages)], inside[k, : len(e.passages)], answer[k, : len(e.passages)] = e.passages, True, e.positive
-        p_t, q_t = torch.from_numpy(p), torch.from_numpy(np.stack([e.qvec for e in data]).astype(np.float32))
-        outside, other = torch.from_numpy(~inside), torch.from_numpy(~answer)
+        by_scope: dict[bytes, list[Example]] = {}
+        for e in data:
+            by_scope.setdefault(np.ascontiguousarray(e.passages, dtype=np.float32).tobytes(), []).append(e)
+        groups = [(torch.from_numpy(np.asarray(g[0].passages, dtype=np.float32)),
+                   torch.from_numpy(np.stack([e.qvec for e in g]).astype(np.float32)),
+                   torch.from_numpy(~np.stack([e.positive for e in g])))
+                  for g in by_scope.values()]  # fmt: skip
         delta = torch.zeros(dim, dim, requires_grad=True)
         opt = torch.optim.Adam([delta], lr=1e-3)
         for _ in range(epochs):
             opt.zero_grad()
-            a = q_t + q_t @ delta.T
-            logits = torch.einsum("npd,nd->np", p_t, a / a.norm(dim=1, keepdim=True)) / temperature
-            logits = logits.masked_fill(outside, -1e9)
-            loss = (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(other, -1e9), 1)).mean()
-            (loss + penalty * (delta**2).sum()).backward()
+            loss = torch.zeros(())
+            for passages, q, other in groups:
+                a = q + q @ delta.T
+                logits = (a / a.norm(dim=1, keepdim=True)) @ passages.T / temperature
+                loss = loss + (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(other, -1e9), 1)).sum()
+            (loss / len(data) + penalty * (delta**2).sum()).backward()
             opt.step()
         return QueryAdapter(delta.detach().numpy(), penalty, ids)
 
