@@ -88,6 +88,9 @@ def cmd_policyqa(args: argparse.Namespace) -> int:
 
     result = run_policyqa(args.path, report=args.report, limit=args.limit, progress=not args.quiet)
     print(result.table())
+    if result.ours.adapter_penalties:
+        print("ours: question adapter penalty per fold:", ", ".join(f"{p:g}" if p is not None else "shipped"
+                                                                    for p in result.ours.adapter_penalties))  # fmt: skip
     if args.json:
         print(json.dumps(result.model_dump()))
     return 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel
 from tqdm import tqdm
@@ -26,6 +27,7 @@ from eval.gold import GoldError
 
 KS = (1, 3, 5)
 FOLDS = 5
+INNER_FOLDS = 3  # policy-grouped folds within a fold's training policies, to choose the adapter penalty
 
 DEFINITIONS = """\
 - **pair**: one (policy, question text); questions repeat within a policy with different
@@ -42,8 +44,10 @@ DEFINITIONS = """\
 - **ours**: `ingest.build.Indexer` + `HybridRetriever.run(top_k=5)` (no routing, guard or
   answer composition). Its question adapter is fitted on this file's own questions: each
   fifth of the policies is asked with an adapter fitted on the other policies' questions
-  only, so no policy is scored by a model that saw its questions. Its seconds include
-  those fits. **peer**: LangChain `RecursiveCharacterTextSplitter` 500/50, the same
+  only, so no policy is scored by a model that saw its questions. The adapter's penalty
+  is chosen for each fold by policy-grouped cross-validation within the other policies'
+  questions (the penalty whose adapters best place an answer among the 3 passages closest
+  to the adapted question). Its seconds include those fits. **peer**: LangChain `RecursiveCharacterTextSplitter` 500/50, the same
   embedding model, Chroma similarity search, k = 5."""
 
 
@@ -128,6 +132,7 @@ class SystemScore(BaseModel):
     pairs: int
     seconds: float
     index_seconds: float
+    adapter_penalties: list[float | None] = []  # ours: the question adapter's penalty chosen for each fold
 
 
 class PolicyQAResult(BaseModel):
@@ -193,10 +198,40 @@ def examples(retriever, pairs: list[Pair], embedder) -> list:  # noqa: ANN001
             for pair, qvec in zip(pairs, vecs)]  # fmt: skip
 
 
-def policy_folds(pairs: list[Pair]) -> dict[str, int]:
+def policy_folds(pairs: list[Pair], folds: int = FOLDS) -> dict[str, int]:
     """Fold of each policy (sorted ids, round robin): a policy's questions are held out together."""
     policies = sorted({p.notice_id for p in pairs})
-    return {pid: k % min(FOLDS, len(policies)) for k, pid in enumerate(policies)}
+    return {pid: k % min(folds, len(policies)) for k, pid in enumerate(policies)}
+
+
+def dense_hit(adapter, example) -> bool:  # noqa: ANN001
+    """Whether a passage holding the answer is among the 3 closest to the adapted question."""
+    return bool(example.positive[np.argsort(-(example.passages @ adapter.apply(example.qvec)))[:3]].any())
+
+
+def choose_penalty(ex: list, pairs: list[Pair]) -> tuple[float | None, dict[float, float]]:
+    """The penalty of ``PENALTIES`` whose adapters best put an answer among held-out policies' 3 closest passages.
+
+    Policy-grouped cross-validation over ``pairs`` alone (``INNER_FOLDS`` folds), so the
+    choice never sees a policy it is then scored on. The adapted cosine stands for the
+    whole ranking: one fit and a product per question, where the ranker would mean
+    asking every held-out question again for each penalty. None when fewer than two
+    policies leave nothing to hold out.
+    """
+    from assistant.adapter import QueryAdapter
+    from eval.train_adapter import EPOCHS, PENALTIES
+
+    fold_of = policy_folds(pairs, INNER_FOLDS)
+    if len(set(fold_of.values())) < 2:
+        return None, {}
+    scores = {}
+    for penalty in PENALTIES:
+        hits = 0
+        for fold in set(fold_of.values()):
+            adapter = QueryAdapter.fit([e for e, p in zip(ex, pairs) if fold_of[p.notice_id] != fold], penalty, EPOCHS)
+            hits += sum(dense_hit(adapter, e) for e, p in zip(ex, pairs) if fold_of[p.notice_id] == fold)
+        scores[penalty] = hits / len(pairs)
+    return max(scores, key=lambda k: (scores[k], k)), scores
 
 
 def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, progress: bool):  # noqa: ANN001, ANN201
@@ -205,11 +240,14 @@ def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, pro
     The adapter is fitted per deployment, on its own tuning questions (the council's is
     fitted on its gold questions and is not used here, unless the file holds a single
     policy: nothing else to fit on). Each fold of policies is asked with an adapter
-    fitted, with the shipped adapter's penalty, on the other folds' questions only, so no
-    policy is scored by a model that saw its questions.
+    fitted on the other folds' questions only, its penalty chosen by cross-validation
+    within those questions (``choose_penalty``; the shipped adapter's penalty when they
+    come from a single policy), so no policy is scored by a model, or a choice, that saw
+    its questions.
     """
     from assistant.adapter import QueryAdapter, default_adapter
     from assistant.store import NoticeStore
+    from eval.train_adapter import EPOCHS
 
     t0 = time.perf_counter()
     settings, retriever = index_policies(notices, work, embedder)
@@ -220,10 +258,14 @@ def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, pro
     ex = examples(retriever, pairs, embedder)
     ranks: list[int | None] = [None] * len(pairs)
     tops: list[list[list[int]]] = [[] for _ in pairs]
+    penalties: dict[int, float | None] = {}
     bar = tqdm(total=len(pairs), desc="ours", unit="q", disable=not progress)
     for fold in sorted(set(fold_of.values())):
-        train = [e for e, p in zip(ex, pairs) if fold_of[p.notice_id] != fold]
-        retriever.adapter = QueryAdapter.fit(train, shipped.penalty) if train and shipped.penalty is not None else shipped
+        train = [k for k, p in enumerate(pairs) if fold_of[p.notice_id] != fold]
+        penalty, _ = choose_penalty([ex[k] for k in train], [pairs[k] for k in train])
+        penalty = shipped.penalty if penalty is None else penalty  # too few policies to choose
+        penalties[fold] = penalty if train else None
+        retriever.adapter = QueryAdapter.fit([ex[k] for k in train], penalty, EPOCHS) if train and penalty is not None else shipped
         for i, pair in enumerate(pairs):
             if fold_of[pair.notice_id] != fold:
                 continue
@@ -232,7 +274,8 @@ def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, pro
             tops[i] = [[c.start, c.end] for c in cands]
             bar.update()
     bar.close()
-    return score("ours (hybrid retriever)", ranks, lengths, time.perf_counter() - t0, index_seconds), ranks, tops
+    result = score("ours (hybrid retriever)", ranks, lengths, time.perf_counter() - t0, index_seconds)
+    return result.model_copy(update={"adapter_penalties": list(penalties.values())}), ranks, tops
 
 
 def run_peer(notices: list[Notice], pairs: list[Pair], work: Path, embedder, progress: bool):  # noqa: ANN001, ANN201
@@ -290,6 +333,9 @@ def write_report(result: PolicyQAResult, rows: list[dict[str, Any]], out: Path) 
         "",
         f"Of the seconds, building the index took {result.ours.index_seconds:.1f} s (ours) and "
         f"{result.peer.index_seconds:.1f} s (peer).",
+        "",
+        "Question adapter penalty chosen for each fold of policies (ours): "
+        + ", ".join("the shipped adapter" if p is None else f"{p:g}" for p in result.ours.adapter_penalties) + ".",
         "",
         "![hit@k of both systems](policyqa_hits.png)",
         "",

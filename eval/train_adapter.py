@@ -18,7 +18,7 @@ from assistant.pipeline import Assistant
 from eval.gold import GoldItem
 from eval.metrics import norm
 
-PENALTIES = (0.1, 0.3, 1.0)
+PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0)
 EPOCHS = 200
 
 

@@ -129,3 +129,41 @@ def test_policies_are_held_out_whole_in_at_most_five_folds():
     assert sorted(folds) == [f"policy-{k}" for k in range(7)]  # one fold per policy, so all its questions
     assert set(folds.values()) == set(range(5))
     assert policy_folds(pairs[:2]) == {"policy-0": 0, "policy-1": 1}  # two policies: each held out once
+
+
+def synthetic(distortion: float, policies: int = 6, seed: int = 0):
+    """Questions that point at their answer passage, through a fixed distortion of strength ``distortion``."""
+    import numpy as np
+
+    from assistant.adapter import Example
+    from eval.policyqa import Pair
+
+    rng = np.random.default_rng(seed)
+    dim = 16
+    warp = np.eye(dim) + distortion * rng.normal(size=(dim, dim))
+    ex, pairs = [], []
+    for p in range(policies):
+        passages = rng.normal(size=(12, dim))
+        passages /= np.linalg.norm(passages, axis=1, keepdims=True)
+        for k in range(12):
+            q = np.linalg.solve(warp, passages[k]) + 0.05 * rng.normal(size=dim)
+            ex.append(Example((q / np.linalg.norm(q)).astype(np.float32), passages.astype(np.float32), np.arange(12) == k))
+            pairs.append(Pair(f"policy-{p}", f"question {p}-{k}"))
+    return ex, pairs
+
+
+def test_adapter_penalty_is_chosen_on_held_out_policies():
+    from eval.policyqa import choose_penalty
+    from eval.train_adapter import PENALTIES
+
+    # Nothing to learn: every penalty finds every answer, and the strongest one is kept.
+    penalty, scores = choose_penalty(*synthetic(0.0))
+    assert set(scores) == set(PENALTIES) and min(scores.values()) == 1.0
+    assert penalty == max(PENALTIES)
+    # A systematic distortion of the questions: a weaker penalty learns it and is chosen.
+    penalty, scores = choose_penalty(*synthetic(0.6))
+    assert scores[penalty] > scores[max(PENALTIES)]
+    assert penalty < max(PENALTIES)
+    # One policy leaves nothing to hold out: no choice.
+    ex, pairs = synthetic(0.6, policies=1)
+    assert choose_penalty(ex, pairs) == (None, {})
