@@ -170,7 +170,8 @@ class Router:
 
         ``evidence`` holds what retrieval found (EVIDENCE_SIGNALS): whether the notices
         answer is judged from it together with the phrasings, patterns and the question's
-        embedding. A child at risk is signposted at a lower probability than other routes
+        embedding. A question about a council service that no notice in scope mentions
+        is never answered from the notices (``most_probable``). A child at risk is signposted at a lower probability than other routes
         need, and always when words of harm come with a present, personal situation
         (``at_risk``): showing 999 to someone asking about records costs a line.
         """
@@ -179,7 +180,7 @@ class Router:
         model = self.model or default_route_model()
         signals = self.signals(question, qvec)
         probs = dict(zip(model.classes, model.probabilities(features(signals, evidence, qvec)).tolist()))
-        expect = max(probs, key=probs.get)  # type: ignore[arg-type]
+        expect = most_probable(probs, bool(evidence["other_service"]))
         if probs.get("safeguarding", 0.0) >= self.safeguarding_probability:
             expect = "safeguarding"
         elif signals["pattern_harm"] and signals["at_risk"]:
@@ -218,6 +219,23 @@ WEIGHTS = Path(__file__).resolve().parent / "data" / "router.json"
 def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.ndarray) -> np.ndarray:
     head = [signals[k] for k in ROUTER_SIGNALS] + [evidence[k] for k in EVIDENCE_SIGNALS]
     return np.concatenate([np.asarray(head, dtype=np.float32), np.asarray(qvec, dtype=np.float32)])
+
+
+# The routes that answer from the notices' passages.
+ANSWERING = ("answer", "answer+offer")
+
+
+def most_probable(probs: dict[str, float], uncovered_service: bool) -> str:
+    """The most probable route; never an answering one when ``uncovered_service``.
+
+    The question then names a council service that no notice in scope mentions
+    (``other_service``): whatever passages retrieval found are about something else, so
+    quoting them as the answer would mislead.
+    """
+    ranked = sorted(probs, key=lambda k: -probs[k])
+    if uncovered_service:
+        ranked = [r for r in ranked if r not in ANSWERING] or ranked
+    return ranked[0]
 
 
 class RouteModel:

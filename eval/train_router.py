@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from assistant.adapter import default_adapter
 from assistant.pipeline import Assistant
-from assistant.route import WEIGHTS, RouteModel
+from assistant.route import FEATURES, WEIGHTS, RouteModel, most_probable
 from eval.gold import GoldItem
 from eval.train_adapter import cross_fitted
 
@@ -60,7 +60,7 @@ def decide(model: RouteModel, x: np.ndarray, threshold: float) -> str:
     p = model.probabilities(x)
     if "safeguarding" in model.classes and p[model.classes.index("safeguarding")] >= threshold:
         return "safeguarding"
-    return model.classes[int(np.argmax(p))]
+    return most_probable(dict(zip(model.classes, p.tolist())), bool(x[FEATURES.index("other_service")]))
 
 
 def accuracy_table(items: list[GoldItem], y: list[str], pred: list[str], source: list[str]) -> str:

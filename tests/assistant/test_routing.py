@@ -50,13 +50,24 @@ def test_questions_about_a_right_are_answered_and_offer_the_form(bot, question):
     "question",
     ["Does the council tax team share my details with other organisations?",
      "What do you do with my data when I book a swimming lesson at the leisure centre?",
-     "Who sees my details when I apply for a parking permit?"],  # fmt: skip
+     "Who sees my details when I apply for a parking permit?",
+     "Does the housing benefit team share my details with the DWP?"],  # fmt: skip
 )
 def test_questions_about_services_these_notices_do_not_cover_are_unanswerable(bot, question):
     assert bot.retriever.uncovered_services(question)
     answer = bot.ask(question)
     assert answer.route == "unanswerable" and not answer.citations
     assert answer.offers_handoff
+
+
+def test_a_service_no_notice_mentions_is_never_answered_from_the_notices():
+    from assistant.route import most_probable
+
+    probs = {"answer": 0.5, "answer+offer": 0.2, "unanswerable": 0.15, "handoff": 0.1, "out_of_scope": 0.05}
+    assert most_probable(probs, uncovered_service=False) == "answer"
+    # The passages found would be about something else: the next route that does not answer.
+    assert most_probable(probs, uncovered_service=True) == "unanswerable"
+    assert most_probable({"answer": 0.7, "handoff": 0.2, "unanswerable": 0.1}, uncovered_service=True) == "handoff"
 
 
 @pytest.mark.parametrize(
