@@ -3,8 +3,8 @@
 Each policy of a SQuAD-format file is ingested as one notice (its segments joined by blank
 lines, in order) through the real ingest; each (policy, question) pair is asked restricted
 to its policy, of our hybrid retriever and of the LangChain peer, in the same run. Our
-question adapter is fitted on the file's own questions, a policy never on its own (see
-``run_ours``).
+question adapter and ranker are fitted on the file's own questions, a policy never on its
+own (see ``run_ours``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from eval.gold import GoldError
 
 KS = (1, 3, 5)
 FOLDS = 5
-INNER_FOLDS = 3  # policy-grouped folds within a fold's training policies, to choose the adapter penalty
+INNER_FOLDS = 3  # policy-grouped folds within a fold's training policies (adapter penalty, ranker signals)
 
 DEFINITIONS = """\
 - **pair**: one (policy, question text); questions repeat within a policy with different
@@ -47,7 +47,9 @@ DEFINITIONS = """\
   only, so no policy is scored by a model that saw its questions. The adapter's penalty
   is chosen for each fold by policy-grouped cross-validation within the other policies'
   questions (the penalty whose adapters best place an answer among the 3 passages closest
-  to the adapted question). Its seconds include those fits. **peer**: LangChain `RecursiveCharacterTextSplitter` 500/50, the same
+  to the adapted question). Its ranker is likewise fitted for each fold on the other
+  policies' questions, on signals from adapters that had not seen their policy, its C
+  chosen by policy-grouped cross-validation. Its seconds include those fits. **peer**: LangChain `RecursiveCharacterTextSplitter` 500/50, the same
   embedding model, Chroma similarity search, k = 5."""
 
 
@@ -133,6 +135,7 @@ class SystemScore(BaseModel):
     seconds: float
     index_seconds: float
     adapter_penalties: list[float | None] = []  # ours: the question adapter's penalty chosen for each fold
+    ranker_cs: list[float | None] = []  # ours: the ranker's C chosen for each fold (None: the council's ranker)
 
 
 class PolicyQAResult(BaseModel):
@@ -188,12 +191,11 @@ def index_policies(notices: list[Notice], work: Path, embedder):  # noqa: ANN001
     return settings, retriever
 
 
-def examples(retriever, pairs: list[Pair], embedder) -> list:  # noqa: ANN001
+def examples(retriever, pairs: list[Pair], vecs: np.ndarray) -> list:  # noqa: ANN001
     """Each pair as an adapter tuning example: its question's vector, its policy's passages, which hold a gold span."""
     from eval.train_adapter import scope_example
 
     docs = [normalise(d) for d in retriever.docs]
-    vecs = embedder.embed([p.question for p in pairs])
     return [scope_example(qvec, retriever, retriever.by_notice[pair.notice_id], docs, [normalise(g) for g in pair.gold])
             for pair, qvec in zip(pairs, vecs)]  # fmt: skip
 
@@ -234,16 +236,49 @@ def choose_penalty(ex: list, pairs: list[Pair]) -> tuple[float | None, dict[floa
     return max(scores, key=lambda k: (scores[k], k)), scores
 
 
-def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, progress: bool):  # noqa: ANN001, ANN201
-    """Ours, with a question adapter fitted on this file's questions, never the asked policy's.
+def fold_ranker(retriever, ex: list, pairs: list[Pair], vecs, penalty: float):  # noqa: ANN001, ANN201
+    """A ranker fitted on ``pairs``' candidates, or None when they come from a single policy.
 
-    The adapter is fitted per deployment, on its own tuning questions (the council's is
-    fitted on its gold questions and is not used here, unless the file holds a single
-    policy: nothing else to fit on). Each fold of policies is asked with an adapter
-    fitted on the other folds' questions only, its penalty chosen by cross-validation
-    within those questions (``choose_penalty``; the shipped adapter's penalty when they
-    come from a single policy), so no policy is scored by a model, or a choice, that saw
-    its questions.
+    As ``python -m eval train-ranker`` does for the council: each question's signals come
+    from an adapter fitted without its policy (``INNER_FOLDS`` policy-grouped folds), so
+    the ranker does not trust the adapted cosine more than an unseen policy justifies; its
+    regularisation is chosen by cross-validation grouped by policy.
+    """
+    from assistant.adapter import QueryAdapter
+    from assistant.rank import Ranker
+    from eval.train_adapter import EPOCHS
+    from eval.train_ranker import C_GRID, Question, cross_validate, stack
+
+    fold_of = policy_folds(pairs, INNER_FOLDS)
+    if len(set(fold_of.values())) < 2:
+        return None, None
+    keep = retriever.adapter
+    questions = []
+    for fold in sorted(set(fold_of.values())):
+        retriever.adapter = QueryAdapter.fit([e for e, p in zip(ex, pairs) if fold_of[p.notice_id] != fold], penalty, EPOCHS)
+        for pair, qvec in zip(pairs, vecs):
+            if fold_of[pair.notice_id] != fold:
+                continue
+            cands, x = retriever.candidates(pair.question, qvec, pair.notice_id)
+            gold = [normalise(g) for g in pair.gold]
+            hits = np.asarray([[any(g in normalise(c.text) for g in gold)] for c in cands], dtype=bool).reshape(len(cands), 1)
+            questions.append(Question(x, hits, "policyqa", pair.notice_id))
+    retriever.adapter = keep
+    c = max(C_GRID, key=lambda c: (cross_validate(questions, c)["policyqa"][1], -c))
+    return Ranker.fit(*stack(questions), c=c), c
+
+
+def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, progress: bool):  # noqa: ANN001, ANN201
+    """Ours, with a question adapter and a ranker fitted on this file's questions, never the asked policy's.
+
+    The adapter and the ranker are fitted per deployment, on its own tuning questions (the
+    council's are fitted on its gold questions and are not used here, unless the file
+    holds a single policy: nothing else to fit on). Each fold of policies is asked with
+    an adapter and a ranker fitted on the other folds' questions only, the adapter's
+    penalty chosen by cross-validation within those questions (``choose_penalty``; the
+    council adapter's penalty when they come from a single policy) and the ranker
+    fitted as ``fold_ranker`` says, so no policy is scored by a model, or a choice, that
+    saw its questions.
     """
     from assistant.adapter import QueryAdapter, default_adapter
     from assistant.store import NoticeStore
@@ -253,29 +288,36 @@ def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, pro
     settings, retriever = index_policies(notices, work, embedder)
     index_seconds = time.perf_counter() - t0
     lengths = [len(d) for d in NoticeStore(settings).collections()[0].get(include=["documents"])["documents"]]
-    shipped = default_adapter()
+    shipped, shipped_ranker = default_adapter(), retriever.ranker
     fold_of = policy_folds(pairs)
-    ex = examples(retriever, pairs, embedder)
+    vecs = embedder.embed([p.question for p in pairs])
+    ex = examples(retriever, pairs, vecs)
     ranks: list[int | None] = [None] * len(pairs)
     tops: list[list[list[int]]] = [[] for _ in pairs]
-    penalties: dict[int, float | None] = {}
+    penalties: list[float | None] = []
+    ranker_cs: list[float | None] = []
     bar = tqdm(total=len(pairs), desc="ours", unit="q", disable=not progress)
     for fold in sorted(set(fold_of.values())):
         train = [k for k, p in enumerate(pairs) if fold_of[p.notice_id] != fold]
         penalty, _ = choose_penalty([ex[k] for k in train], [pairs[k] for k in train])
         penalty = shipped.penalty if penalty is None else penalty  # too few policies to choose
-        penalties[fold] = penalty if train else None
+        ranker, c = (fold_ranker(retriever, [ex[k] for k in train], [pairs[k] for k in train], vecs[train], penalty)
+                     if train and penalty is not None else (None, None))  # fmt: skip
+        penalties.append(penalty if train else None)
+        ranker_cs.append(c)
         retriever.adapter = QueryAdapter.fit([ex[k] for k in train], penalty, EPOCHS) if train and penalty is not None else shipped
+        retriever.ranker = ranker or shipped_ranker
         for i, pair in enumerate(pairs):
             if fold_of[pair.notice_id] != fold:
                 continue
-            cands = retriever.run(pair.question, embedder.embed_query(pair.question), notice=pair.notice_id, top_k=max(KS))
+            cands = retriever.run(pair.question, vecs[i], notice=pair.notice_id, top_k=max(KS))
             ranks[i] = first_hit([c.text for c in cands], pair.gold)
             tops[i] = [[c.start, c.end] for c in cands]
             bar.update()
     bar.close()
+    retriever.ranker = shipped_ranker
     result = score("ours (hybrid retriever)", ranks, lengths, time.perf_counter() - t0, index_seconds)
-    return result.model_copy(update={"adapter_penalties": list(penalties.values())}), ranks, tops
+    return result.model_copy(update={"adapter_penalties": penalties, "ranker_cs": ranker_cs}), ranks, tops
 
 
 def run_peer(notices: list[Notice], pairs: list[Pair], work: Path, embedder, progress: bool):  # noqa: ANN001, ANN201
@@ -334,8 +376,10 @@ def write_report(result: PolicyQAResult, rows: list[dict[str, Any]], out: Path) 
         f"Of the seconds, building the index took {result.ours.index_seconds:.1f} s (ours) and "
         f"{result.peer.index_seconds:.1f} s (peer).",
         "",
-        "Question adapter penalty chosen for each fold of policies (ours): "
-        + ", ".join("the shipped adapter" if p is None else f"{p:g}" for p in result.ours.adapter_penalties) + ".",
+        "Chosen for each fold of policies (ours): question adapter penalty "
+        + ", ".join("the council's" if p is None else f"{p:g}" for p in result.ours.adapter_penalties)
+        + "; ranker C " + ", ".join("the council's ranker" if c is None else f"{c:g}" for c in result.ours.ranker_cs)
+        + ".",
         "",
         "![hit@k of both systems](policyqa_hits.png)",
         "",

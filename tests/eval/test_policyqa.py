@@ -14,6 +14,8 @@ from tests.conftest import ROOT
 
 DEV = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "policyqa" / "dev.json"
 
+POLICIES = 3
+
 pytestmark = pytest.mark.skipif(not DEV.is_file(), reason=f"PolicyQA dev split not found at {DEV}")
 
 
@@ -38,14 +40,15 @@ def run(tmp_path_factory):
     from eval.policyqa import run_policyqa
 
     tmp = tmp_path_factory.mktemp("policyqa")
-    result = run_policyqa(DEV, report=tmp / "report", limit=2, progress=False, workdir=tmp / "work")
+    # Three policies: each is asked with an adapter and a ranker fitted on the other two.
+    result = run_policyqa(DEV, report=tmp / "report", limit=POLICIES, progress=False, workdir=tmp / "work")
     return result, tmp
 
 
 def test_counts(run):
     result, _ = run
-    assert result.policies == 2
-    assert result.pairs == result.ours.pairs == result.peer.pairs == distinct_pairs(2)
+    assert result.policies == POLICIES
+    assert result.pairs == result.ours.pairs == result.peer.pairs == distinct_pairs(POLICIES)
     assert result.questions >= result.pairs
     assert result.ours.passages > 0 and result.peer.passages > 0
     assert result.ours.mean_passage_chars > 0 and result.peer.mean_passage_chars > 0
@@ -58,6 +61,17 @@ def test_hits_are_shares_and_grow_with_k(run):
         assert 0.0 <= s.hit_at_1 <= s.hit_at_3 <= s.hit_at_5 <= 1.0
     # Ingesting one policy and asking its own questions must find something.
     assert result.ours.hit_at_5 > 0 and result.peer.hit_at_5 > 0
+
+
+def test_each_fold_gets_its_own_adapter_penalty_and_ranker(run):
+    from eval.train_adapter import PENALTIES
+    from eval.train_ranker import C_GRID
+
+    result, tmp = run
+    assert len(result.ours.adapter_penalties) == len(result.ours.ranker_cs) == POLICIES
+    assert set(result.ours.adapter_penalties) <= set(PENALTIES)
+    assert set(result.ours.ranker_cs) <= set(C_GRID)  # none fell back to the council's ranker
+    assert "ranker C" in (tmp / "report" / "policyqa.md").read_text(encoding="utf-8")
 
 
 def test_table_and_json(run):
