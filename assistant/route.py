@@ -171,9 +171,10 @@ class Router:
         ``evidence`` holds what retrieval found (EVIDENCE_SIGNALS): whether the notices
         answer is judged from it together with the phrasings, patterns and the question's
         embedding. A question about a council service that no notice in scope mentions
-        is never answered from the notices (``most_probable``). A child at risk is signposted at a lower probability than other routes
-        need, and always when words of harm come with a present, personal situation
-        (``at_risk``): showing 999 to someone asking about records costs a line.
+        is never answered from the notices (``most_probable``). A child at risk is
+        signposted at a lower probability than other routes need, and always when words
+        of harm come with a present, personal situation (``at_risk``): showing 999 to
+        someone asking about records costs a line.
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")

@@ -88,10 +88,8 @@ def cmd_policyqa(args: argparse.Namespace) -> int:
 
     result = run_policyqa(args.path, report=args.report, limit=args.limit, progress=not args.quiet)
     print(result.table())
-    if result.ours.adapter_penalties:
-        shown = lambda values: ", ".join("the council's" if v is None else f"{v:g}" for v in values)  # noqa: E731
-        print(f"ours, per fold: question adapter penalty {shown(result.ours.adapter_penalties)}; "
-              f"ranker C {shown(result.ours.ranker_cs)}")  # fmt: skip
+    if result.ours.fold_choices():
+        print(f"ours, per fold: {result.ours.fold_choices()}")
     if args.json:
         print(json.dumps(result.model_dump()))
     return 0

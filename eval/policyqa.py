@@ -49,8 +49,9 @@ DEFINITIONS = """\
   questions (the penalty whose adapters best place an answer among the 3 passages closest
   to the adapted question). Its ranker is likewise fitted for each fold on the other
   policies' questions, on signals from adapters that had not seen their policy, its C
-  chosen by policy-grouped cross-validation. Its seconds include those fits. **peer**: LangChain `RecursiveCharacterTextSplitter` 500/50, the same
-  embedding model, Chroma similarity search, k = 5."""
+  chosen by policy-grouped cross-validation. Its seconds include those fits. **peer**:
+  LangChain `RecursiveCharacterTextSplitter` 500/50, the same embedding model, Chroma
+  similarity search, k = 5."""
 
 
 class PolicyQAError(GoldError):
@@ -137,6 +138,13 @@ class SystemScore(BaseModel):
     adapter_penalties: list[float | None] = []  # ours: the question adapter's penalty chosen for each fold
     ranker_cs: list[float | None] = []  # ours: the ranker's C chosen for each fold (None: the council's ranker)
 
+    def fold_choices(self) -> str:
+        """What was chosen for each fold of policies, in words ('' for a system without folds)."""
+        if not self.adapter_penalties:
+            return ""
+        shown = lambda values: ", ".join("the council's" if v is None else f"{v:g}" for v in values)  # noqa: E731
+        return f"question adapter penalty {shown(self.adapter_penalties)}; ranker C {shown(self.ranker_cs)}"
+
 
 class PolicyQAResult(BaseModel):
     dataset: str
@@ -211,14 +219,15 @@ def dense_hit(adapter, example) -> bool:  # noqa: ANN001
     return bool(example.positive[np.argsort(-(example.passages @ adapter.apply(example.qvec)))[:3]].any())
 
 
-def choose_penalty(ex: list, pairs: list[Pair]) -> tuple[float | None, dict[float, float]]:
+def choose_penalty(ex: list, pairs: list[Pair], fits: dict | None = None) -> tuple[float | None, dict[float, float]]:
     """The penalty of ``PENALTIES`` whose adapters best put an answer among held-out policies' 3 closest passages.
 
     Policy-grouped cross-validation over ``pairs`` alone (``INNER_FOLDS`` folds), so the
     choice never sees a policy it is then scored on. The adapted cosine stands for the
     whole ranking: one fit and a product per question, where the ranker would mean
     asking every held-out question again for each penalty. None when fewer than two
-    policies leave nothing to hold out.
+    policies leave nothing to hold out. ``fits``, when given, receives each penalty's
+    adapters by inner fold (``fold_ranker`` reuses the chosen one's).
     """
     from assistant.adapter import QueryAdapter
     from eval.train_adapter import EPOCHS, PENALTIES
@@ -228,41 +237,35 @@ def choose_penalty(ex: list, pairs: list[Pair]) -> tuple[float | None, dict[floa
         return None, {}
     scores = {}
     for penalty in PENALTIES:
-        hits = 0
-        for fold in set(fold_of.values()):
-            adapter = QueryAdapter.fit([e for e, p in zip(ex, pairs) if fold_of[p.notice_id] != fold], penalty, EPOCHS)
-            hits += sum(dense_hit(adapter, e) for e, p in zip(ex, pairs) if fold_of[p.notice_id] == fold)
+        adapters = {fold: QueryAdapter.fit([e for e, p in zip(ex, pairs) if fold_of[p.notice_id] != fold], penalty, EPOCHS)
+                    for fold in sorted(set(fold_of.values()))}  # fmt: skip
+        hits = sum(dense_hit(adapters[fold_of[p.notice_id]], e) for e, p in zip(ex, pairs))
         scores[penalty] = hits / len(pairs)
+        if fits is not None:
+            fits[penalty] = adapters
     return max(scores, key=lambda k: (scores[k], k)), scores
 
 
-def fold_ranker(retriever, ex: list, pairs: list[Pair], vecs, penalty: float):  # noqa: ANN001, ANN201
-    """A ranker fitted on ``pairs``' candidates, or None when they come from a single policy.
+def fold_ranker(retriever, pairs: list[Pair], vecs, adapters: dict):  # noqa: ANN001, ANN201
+    """A ranker fitted on ``pairs``' candidates, each question's signals from ``adapters``' one for its inner fold.
 
-    As ``python -m eval train-ranker`` does for the council: each question's signals come
-    from an adapter fitted without its policy (``INNER_FOLDS`` policy-grouped folds), so
-    the ranker does not trust the adapted cosine more than an unseen policy justifies; its
-    regularisation is chosen by cross-validation grouped by policy.
+    As ``python -m eval train-ranker`` does for the council: those adapters were fitted
+    without the question's policy (``choose_penalty``), so the ranker does not trust the
+    adapted cosine more than an unseen policy justifies; its regularisation is chosen by
+    cross-validation grouped by policy.
     """
-    from assistant.adapter import QueryAdapter
     from assistant.rank import Ranker
-    from eval.train_adapter import EPOCHS
     from eval.train_ranker import C_GRID, Question, cross_validate, stack
 
     fold_of = policy_folds(pairs, INNER_FOLDS)
-    if len(set(fold_of.values())) < 2:
-        return None, None
     keep = retriever.adapter
     questions = []
-    for fold in sorted(set(fold_of.values())):
-        retriever.adapter = QueryAdapter.fit([e for e, p in zip(ex, pairs) if fold_of[p.notice_id] != fold], penalty, EPOCHS)
-        for pair, qvec in zip(pairs, vecs):
-            if fold_of[pair.notice_id] != fold:
-                continue
-            cands, x = retriever.candidates(pair.question, qvec, pair.notice_id)
-            gold = [normalise(g) for g in pair.gold]
-            hits = np.asarray([[any(g in normalise(c.text) for g in gold)] for c in cands], dtype=bool).reshape(len(cands), 1)
-            questions.append(Question(x, hits, "policyqa", pair.notice_id))
+    for pair, qvec in zip(pairs, vecs):
+        retriever.adapter = adapters[fold_of[pair.notice_id]]
+        cands, x = retriever.candidates(pair.question, qvec, pair.notice_id)
+        gold = [normalise(g) for g in pair.gold]
+        hits = np.asarray([[any(g in normalise(c.text) for g in gold)] for c in cands], dtype=bool).reshape(len(cands), 1)
+        questions.append(Question(x, hits, "policyqa", pair.notice_id))
     retriever.adapter = keep
     c = max(C_GRID, key=lambda c: (cross_validate(questions, c)["policyqa"][1], -c))
     return Ranker.fit(*stack(questions), c=c), c
@@ -299,13 +302,17 @@ def run_ours(notices: list[Notice], pairs: list[Pair], work: Path, embedder, pro
     bar = tqdm(total=len(pairs), desc="ours", unit="q", disable=not progress)
     for fold in sorted(set(fold_of.values())):
         train = [k for k, p in enumerate(pairs) if fold_of[p.notice_id] != fold]
-        penalty, _ = choose_penalty([ex[k] for k in train], [pairs[k] for k in train])
-        penalty = shipped.penalty if penalty is None else penalty  # too few policies to choose
-        ranker, c = (fold_ranker(retriever, [ex[k] for k in train], [pairs[k] for k in train], vecs[train], penalty)
-                     if train and penalty is not None else (None, None))  # fmt: skip
+        fits: dict[float, dict] = {}
+        chosen, _ = choose_penalty([ex[k] for k in train], [pairs[k] for k in train], fits)
+        # Too few policies to choose, or to fit a ranker on: the council's penalty and ranker.
+        penalty = shipped.penalty if chosen is None else chosen
+        ranker, c = None, None
+        if chosen is not None:
+            ranker, c = fold_ranker(retriever, [pairs[k] for k in train], vecs[train], fits[chosen])
         penalties.append(penalty if train else None)
         ranker_cs.append(c)
-        retriever.adapter = QueryAdapter.fit([ex[k] for k in train], penalty, EPOCHS) if train and penalty is not None else shipped
+        fitted = train and penalty is not None
+        retriever.adapter = QueryAdapter.fit([ex[k] for k in train], penalty, EPOCHS) if fitted else shipped
         retriever.ranker = ranker or shipped_ranker
         for i, pair in enumerate(pairs):
             if fold_of[pair.notice_id] != fold:
@@ -376,10 +383,7 @@ def write_report(result: PolicyQAResult, rows: list[dict[str, Any]], out: Path) 
         f"Of the seconds, building the index took {result.ours.index_seconds:.1f} s (ours) and "
         f"{result.peer.index_seconds:.1f} s (peer).",
         "",
-        "Chosen for each fold of policies (ours): question adapter penalty "
-        + ", ".join("the council's" if p is None else f"{p:g}" for p in result.ours.adapter_penalties)
-        + "; ranker C " + ", ".join("the council's ranker" if c is None else f"{c:g}" for c in result.ours.ranker_cs)
-        + ".",
+        f"Chosen for each fold of policies (ours): {result.ours.fold_choices()}.",
         "",
         "![hit@k of both systems](policyqa_hits.png)",
         "",
