@@ -81,7 +81,7 @@ def build_resident(bot: Assistant, store: RequestStore, settings: Settings) -> g
         with gr.Tabs(selected="chat") as tabs:
             with gr.Tab("Ask a question", id="chat"):
                 chat = gr.Chatbot(label="Conversation", height=480, sanitize_html=True, render_markdown=True,
-                                  feedback_options=None, buttons=["copy"], elem_id="conversation",
+                                  feedback_options=None, buttons=["copy"], elem_id="conversation", autoscroll=False,
                                   placeholder=UI["placeholder"])  # fmt: skip
                 status = gr.Markdown("", elem_id="answer-status")  # announced politely (aria-live in CSS/JS)
                 box = gr.Textbox(label="Your question", elem_id="question-box", max_lines=4, lines=1,
@@ -119,15 +119,19 @@ def build_resident(bot: Assistant, store: RequestStore, settings: Settings) -> g
                 {"role": "assistant", "content": chat_message(answer)},
             ]
             question = redact(message or "")[0]
-            done = f"Answer received ({len(answer.citations)} sources)." if answer.citations else "Answer received."
+            n = len(answer.citations)
+            done = f"Answer received ({n} source{'s' * (n != 1)})." if n else "Answer received."
             return (history, "", earlier + [question], {"request_type": answer.request_type, "question": question},
                     gr.update(visible=answer.offers_handoff), done)  # fmt: skip
 
         outputs = [chat, box, asked, offer, handoff, status]
-        box.submit(respond, [box, chat, asked], outputs, api_visibility="private")
-        send.click(respond, [box, chat, asked], outputs, api_visibility="private")
+        asking = [box.submit(respond, [box, chat, asked], outputs, api_visibility="private"),
+                  send.click(respond, [box, chat, asked], outputs, api_visibility="private")]  # fmt: skip
         for b, q in zip(buttons, examples):
-            b.click(lambda h, e, q=q: respond(q, h, e), [chat, asked], outputs, api_visibility="private")
+            asking.append(b.click(lambda h, e, q=q: respond(q, h, e), [chat, asked], outputs, api_visibility="private"))
+        for event in asking:
+            # A long answer starts at the top of the conversation (with its question), not at its last source.
+            event.then(None, js=SHOW_LATEST_JS)
 
         def open_form(o: dict):  # noqa: ANN202
             return gr.Tabs(selected="dpo"), o.get("request_type") or "other_question", o.get("question", "")
@@ -284,6 +288,15 @@ def create_app(settings: Settings | None = None, bot: Assistant | None = None,
 def _join(root: str, path: str) -> str | None:
     return (root.rstrip("/") + path) if root else None
 
+
+# Scroll the conversation so the latest question, and the start of its answer, are in view. Without
+# this, Gradio's autoscroll shows the end of the answer: on a phone, the last source's quote.
+SHOW_LATEST_JS = """() => { requestAnimationFrame(() => requestAnimationFrame(() => {
+  const log = document.querySelector('#conversation [role=log]');
+  const rows = log ? log.querySelectorAll('.message-row.user-row') : [];
+  const last = rows[rows.length - 1];
+  if (log && last) log.scrollTop += last.getBoundingClientRect().top - log.getBoundingClientRect().top;
+})); }"""
 
 LIVE_JS = """<script>
 // Gradio has no live-region option: make the answer status polite so screen readers announce it.

@@ -250,3 +250,37 @@ def test_the_app_works_under_a_path_prefix(prefixed_url, page, cited):
     page.locator(f'a[href="notices/{cited.notice_id}"]').first.click()
     page.locator("h1").wait_for()
     assert page.url.startswith(base + "/notices/"), page.url
+
+
+def test_a_phone_shows_each_answer_from_its_question(browser, app_url):
+    """After each answer the conversation shows the latest question and the start of its answer.
+
+    Gradio's autoscroll would show the end instead: on a phone, the last source's quote, with the
+    answer's first lines scrolled out of view above it.
+    """
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB", is_mobile=True)
+    ctx.set_default_timeout(30_000)
+    page = ctx.new_page()
+    page.goto(app_url + "/")
+    wait_ready(page)
+    for n, question in enumerate([QUESTION, "How long do you keep my personal data?"], start=1):
+        ask(page, question)
+        page.wait_for_function(f"() => document.querySelectorAll('#conversation .message-row.user-row').length === {n}")
+        page.wait_for_timeout(300)  # two animation frames, then the scroll
+        where = page.evaluate("""() => {
+            const log = document.querySelector('#conversation [role=log]');
+            const top = log.getBoundingClientRect().top;
+            const users = log.querySelectorAll('.message-row.user-row');
+            const bots = log.querySelectorAll('.message-row.bot-row');
+            return {overflows: log.scrollHeight > log.clientHeight + 50,
+                    question: users[users.length - 1].getBoundingClientRect().top - top,
+                    question_text: users[users.length - 1].innerText,
+                    answer: bots[bots.length - 1].getBoundingClientRect().top - top, height: log.clientHeight};
+        }""")
+        assert where["overflows"], where  # the answer is longer than the box: there is a choice of what to show
+        assert question in where["question_text"]
+        assert -2 <= where["question"] <= 20, where
+        assert 0 < where["answer"] < where["height"] / 2, where
+    status = page.locator("#answer-status").inner_text()
+    assert re.search(r"Answer received \((1 source|[2-9] sources)\)\.", status), status
+    ctx.close()
