@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from assistant.embedder import Embedder
 from assistant.lexical import tokens
 from assistant.models import Route
+from assistant.request_type import RequestTypeModel, default_request_type_model
 from assistant.resources import load
 
 
@@ -40,8 +41,10 @@ class Decision(BaseModel):
 
 class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
-                 model: RouteModel | None = None, cache_dir: Path | None = None) -> None:  # fmt: skip
+                 model: RouteModel | None = None, cache_dir: Path | None = None,
+                 request_types: RequestTypeModel | None = None) -> None:  # fmt: skip
         self.embedder = embedder
+        self.request_types = request_types
         self.cache_dir = cache_dir
         self.k = k
         self.safeguarding_probability = safeguarding_probability
@@ -129,11 +132,15 @@ class Router:
             votes[self._labels[i][0]] += float(sims[i])
         return votes, top
 
-    def request_type(self, qvec: np.ndarray) -> str:
-        """The request type of the nearest rights or hand-off phrasing."""
-        sims = self._matrix @ qvec  # type: ignore[operator]
-        best = max((i for i, (lab, _) in enumerate(self._labels) if lab in ("rights", "handoff")), key=lambda i: sims[i])
-        return self._labels[best][1] or "other_question"
+    def request_type(self, question: str, qvec: np.ndarray) -> str:
+        """The DPO request the question fits, for the form to open with (assistant/request_type.py)."""
+        return (self.request_types or default_request_type_model()).predict(question, qvec)
+
+    def typed_phrasings(self) -> tuple[list[str], list[str]]:
+        """routing.yaml's rights and hand-off phrasings and their request types (to fit the request-type model)."""
+        self.warm_up()
+        pairs = [(p, t or "other_question") for p, (lab, t) in zip(self._examples, self._labels) if lab in ("rights", "handoff")]
+        return [p for p, _ in pairs], [t for _, t in pairs]
 
     def injection(self, question: str) -> bool:
         """An attempt to make the assistant do something else (never a privacy question)."""
@@ -193,9 +200,9 @@ class Router:
         base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),
                 "reason": ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])}
         if expect == "answer+offer":
-            return Decision(route="answer", offers_handoff=True, request_type=self.request_type(qvec), **base)
+            return Decision(route="answer", offers_handoff=True, request_type=self.request_type(question, qvec), **base)
         if expect == "handoff":
-            return Decision(route="handoff", offers_handoff=True, request_type=self.request_type(qvec), **base)
+            return Decision(route="handoff", offers_handoff=True, request_type=self.request_type(question, qvec), **base)
         if expect == "unanswerable":
             return Decision(route="unanswerable", offers_handoff=True, request_type="other_question", **base)
         return Decision(route=expect, **base)  # type: ignore[arg-type]

@@ -126,9 +126,11 @@ def gold_specs(specs: list[str]) -> list[tuple[str, list]]:
 
 
 def cmd_train_router(args: argparse.Namespace) -> int:
+    from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
     from eval.train_router import train
 
-    train(tuning_assistant(args), gold_specs(args.gold), args.out, progress=not args.quiet)
+    train(tuning_assistant(args), gold_specs(args.gold), args.out, progress=not args.quiet,
+          request_type_out=args.out.with_name(REQUEST_TYPE_WEIGHTS.name))  # fmt: skip
     return 0
 
 

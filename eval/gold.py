@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from assistant.dpo_form import RequestType
+
 Expect = Literal["answer", "answer+offer", "handoff", "unanswerable", "out_of_scope", "safeguarding"]
 ANSWERABLE = ("answer", "answer+offer")
 
@@ -25,6 +27,9 @@ class GoldItem(BaseModel):
     evidence: list[str] = []
     notice: str | None = None
     split: str | None = None
+    # For a question that should offer the DPO form: the request types it fits, the most fitting
+    # first (the form opens with the assistant's choice; any of these is right).
+    request_types: list[RequestType] = []
 
 
 def load_gold(path: Path, split: str | None = None) -> list[GoldItem]:

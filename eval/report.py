@@ -18,7 +18,8 @@ ROWS = [
     ("recall@1", "Evidence recall@1"), ("recall@3", "Evidence recall@3"), ("recall@5", "Evidence recall@5"),
     ("cited_recall", "Cited evidence recall"), ("citation_precision", "Citation precision"),
     ("groundedness", "Groundedness"), ("behaviour_accuracy", "Behaviour accuracy"),
-    ("wrong_refusal_rate", "Wrong-refusal rate"), ("latency_p50_ms", "Latency p50 (ms)"),
+    ("wrong_refusal_rate", "Wrong-refusal rate"), ("request_type_accuracy", "Request type the form opens with"),
+    ("latency_p50_ms", "Latency p50 (ms)"),
     ("latency_p95_ms", "Latency p95 (ms)"),
 ]  # fmt: skip
 

@@ -16,13 +16,19 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.adapter import default_adapter
+from assistant.guard import check
 from assistant.pipeline import Assistant
+from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
+from assistant.request_type import RequestTypeModel
 from assistant.route import FEATURES, WEIGHTS, RouteModel, most_probable
 from eval.gold import GoldItem
 from eval.train_adapter import cross_fitted
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
+# The request-type model's grid: its C, and how loud the pattern flags are next to the embedding.
+TYPE_C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
+PATTERN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
 
 
 def collect(bot: Assistant, items: list[GoldItem], progress: bool = True) -> np.ndarray:
@@ -75,7 +81,52 @@ def accuracy_table(items: list[GoldItem], y: list[str], pred: list[str], source:
     return "\n".join(lines)
 
 
-def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path = WEIGHTS, progress: bool = True) -> dict:
+def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str], out: Path = REQUEST_TYPE_WEIGHTS) -> dict:
+    """Fit the request-type model on the questions labelled with ``request_types`` and routing.yaml's phrasings.
+
+    A question is right when the type chosen is among its ``request_types``; it is fitted on
+    the first (the most fitting). C and the pattern weight are chosen by cross-validation over
+    the labelled questions (the phrasings are always fitted on).
+    """
+    labelled = [k for k, i in enumerate(items) if i.request_types]
+    questions = [check(items[k].question, bot.settings.max_question_chars).question for k in labelled]
+    qvecs = np.stack([bot.embedder.embed_query(q) for q in questions])
+    accepted = [items[k].request_types for k in labelled]
+    y = [a[0] for a in accepted]
+    phrasings, types = bot.router.typed_phrasings()
+    pvecs = bot.embedder.embed(phrasings)
+    fold = np.random.default_rng(0).permutation(len(labelled)) % FOLDS
+    best = None
+    print(f"request types: {len(labelled)} labelled questions, {len(phrasings)} phrasings")
+    for w in PATTERN_WEIGHTS:
+        for c in TYPE_C_GRID:
+            pred = [""] * len(labelled)
+            for f in range(FOLDS):
+                train = np.flatnonzero(fold != f)
+                model = RequestTypeModel.fit([questions[i] for i in train] + phrasings, np.concatenate([qvecs[train], pvecs]),
+                                             [y[i] for i in train] + types, c, w)  # fmt: skip
+                for i in np.flatnonzero(fold == f):
+                    pred[i] = model.predict(questions[i], qvecs[i])
+            acc = float(np.mean([p in a for p, a in zip(pred, accepted)]))
+            if best is None or acc > best[2]:
+                best = (w, c, acc, pred)
+    assert best is not None
+    w, c, acc, pred = best
+    print(f"chose pattern weight {w}, C={c}: cross-validated request-type accuracy {acc:.3f}")
+    src = [source[k] for k in labelled]
+    for name in dict.fromkeys(src):
+        idx = [i for i, s in enumerate(src) if s == name]
+        print(f"  {name}: {np.mean([pred[i] in accepted[i] for i in idx]):.3f} ({len(idx)})")
+    model = RequestTypeModel.fit(questions + phrasings, np.concatenate([qvecs, pvecs]), y + types, c, w)
+    record = model.to_dict() | {"C": c, "questions": {name: src.count(name) for name in dict.fromkeys(src)},
+                                "phrasings": len(phrasings), "cv_accuracy": round(acc, 4)}  # fmt: skip
+    out.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    print(f"weights written to {out}")
+    return record
+
+
+def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path = WEIGHTS, progress: bool = True,
+          request_type_out: Path = REQUEST_TYPE_WEIGHTS) -> dict:  # fmt: skip
     items = [i for _, group in sources for i in group]
     source = [name for name, group in sources for _ in group]
     y = [i.expect for i in items]
@@ -108,4 +159,5 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
     record["questions"] = {k: int(v) for k, v in record["questions"].items()}
     out.write_text(json.dumps(record) + "\n", encoding="utf-8")
     print(f"weights written to {out}")
+    train_request_types(bot, items, source, request_type_out)
     return record

@@ -17,6 +17,11 @@ from assistant.guard import redact
         ("Stop sharing my information with the police", "objection"),
         ("Was it lawful for you to tell my daughter's school about our case?", "other_question"),
         ("Have you shared my records with probation?", "other_question"),
+        # The verb decides, not the topic: these opened the form as subject access or a complaint
+        # while the type was the nearest phrasing's.
+        ("Please erase my son's records", "erasure"),
+        ("my email is jo@example.com, can you delete my file", "erasure"),
+        ("stop sharing my data with the police", "objection"),
     ],
 )
 def test_requests_to_act_or_judge_are_handed_to_a_person(bot, question, request_type):

@@ -16,7 +16,8 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 # Floors that CI enforces on the held-out test split. The issue's targets are higher
 # (recall@3 0.95, behaviour 0.95); these sit a question or two under today's levels, to catch
 # regressions without failing when an index built afresh flips one question.
-FLOORS = {"recall@3": 0.92, "cited_recall": 0.87, "groundedness": 1.0, "behaviour_accuracy": 0.89, "citation_precision": 0.49}
+FLOORS = {"recall@3": 0.92, "cited_recall": 0.87, "groundedness": 1.0, "behaviour_accuracy": 0.89, "citation_precision": 0.49,
+          "request_type_accuracy": 0.9}
 # Per expected behaviour (issue targets: 0.95 each); 9-10 questions each on the test split.
 ROUTE_FLOORS = {"answer": 0.9, "answer+offer": 0.7, "handoff": 0.8, "unanswerable": 0.66, "out_of_scope": 0.77,
                 "safeguarding": 0.95}
@@ -48,6 +49,8 @@ HELD_OUT = {
     "wigan-routing2.jsonl": (0.88, {"answer": 0.9, "handoff": 0.8, "out_of_scope": 0.9, "safeguarding": 0.95}),
     "wigan-routing3.jsonl": (0.82, {"answer": 0.83, "handoff": 0.72, "out_of_scope": 0.87, "safeguarding": 0.95}),
 }
+# The request type the DPO form opens with, among the answers that offer it (68 and 63 of them today).
+REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -61,6 +64,7 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
     assert decided == []  # a request to act, or a child at risk, never gets a plain answer
+    assert m["request_type_accuracy"] >= REQUEST_TYPE_FLOORS[name], m
 
 
 def test_report_shows_ours_and_the_peer_side_by_side(built_index, tmp_path):
@@ -117,6 +121,18 @@ def test_recall_and_citation_precision_definitions():
     assert m["recall@1"] == 0.0 and m["recall@3"] == 1.0
     assert m["cited_recall"] == 0.5  # "Schools" was not cited
     assert m["citation_precision"] == 1.0  # the intro sentence of the list holding a gold quote counts
+
+
+def test_request_type_accuracy_counts_the_answers_that_offer_the_form():
+    gold = [GoldItem(id=f"q{i}", question="q", expect="handoff", request_types=["erasure", "rectification"]) for i in range(3)]
+    gold.append(GoldItem(id="q3", question="q", expect="answer"))  # no request types: not counted
+    rows = [row("x", [], route="handoff", offers=True) | {"id": "q0", "request_type": "rectification"},
+            row("x", [], route="handoff", offers=True) | {"id": "q1", "request_type": "subject_access"},
+            row("x", [], route="out_of_scope") | {"id": "q2", "request_type": None},  # no form offered
+            row("x", [], route="handoff", offers=True) | {"id": "q3", "request_type": "erasure"}]  # fmt: skip
+    assert score(rows, gold, {"n": BODY})["request_type_accuracy"] == 0.5
+    with pytest.raises(ValueError):
+        GoldItem(id="q", question="q", expect="handoff", request_types=["delete_everything"])
 
 
 def test_framing_lines_are_not_statements_but_other_text_is():

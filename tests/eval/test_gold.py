@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 
+from eval.gold import load_gold
 from tests.conftest import ROOT
 
 GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
@@ -44,3 +45,12 @@ def test_tuning_sets_hold_no_test_questions():
         data = rows(path)
         assert all(r.get("split", "dev") == "dev" and r["expect"] in EXPECT for r in data), path.name
         assert not test & {r["question"].strip().lower() for r in data}, path.name
+
+
+@pytest.mark.parametrize("path", [GOLD, *TUNING], ids=lambda p: p.name)
+def test_questions_that_offer_the_form_name_the_requests_they_fit(path):
+    """The request types are DPORequest's (load_gold validates them); the form's pre-fill is scored against them."""
+    items = load_gold(path)
+    offering = [i for i in items if i.expect in ("handoff", "answer+offer")]
+    assert offering and all(i.request_types for i in offering), [i.id for i in offering if not i.request_types]
+    assert not [i.id for i in items if i.request_types and i.expect not in ("handoff", "answer+offer")]

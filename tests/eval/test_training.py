@@ -69,3 +69,31 @@ def test_shipped_router_is_for_these_features_and_was_fitted_without_test():
     assert all(":test" not in name for name in record["questions"])
     model = default_route_model()
     assert np.isfinite(model.scale).all() and (model.scale > 0).all()
+
+
+def test_shipped_request_type_model_matches_the_patterns_and_was_fitted_without_test():
+    from assistant.request_type import WEIGHTS as TYPE_WEIGHTS
+    from assistant.request_type import default_request_type_model, patterns
+
+    record = json.loads(TYPE_WEIGHTS.read_text(encoding="utf-8"))
+    assert record["pattern_types"] == list(patterns())
+    assert record["questions"] and all(":test" not in name for name in record["questions"])
+    assert "other_question" in default_request_type_model().classes
+
+
+def test_a_refit_request_type_model_generalises_to_questions_written_apart(bot, tmp_path):
+    """Fitted on the router's training questions, scored on routing2 (never fitted on)."""
+    from assistant.guard import check
+    from assistant.request_type import RequestTypeModel
+    from eval.train_router import train_request_types
+
+    train = [("dev", load_gold(GOLD, "dev")), ("tune", load_gold(GOLD.with_name("wigan-tune.jsonl")))]
+    items = [i for _, group in train for i in group]
+    out = tmp_path / "request_type.json"
+    record = train_request_types(bot, items, [name for name, group in train for _ in group], out)
+    assert record["cv_accuracy"] >= 0.85
+    model = RequestTypeModel.from_dict(json.loads(out.read_text(encoding="utf-8")))
+    held = [i for i in load_gold(GOLD.with_name("wigan-routing2.jsonl")) if i.request_types]
+    questions = [check(i.question, bot.settings.max_question_chars).question for i in held]  # as asked: redacted
+    right = [model.predict(q, bot.embedder.embed_query(q)) in i.request_types for q, i in zip(questions, held)]
+    assert len(held) >= 60 and np.mean(right) >= 0.85, np.mean(right)
