@@ -26,6 +26,10 @@ def _pii() -> list[tuple[str, re.Pattern[str]]]:
     return [(kind, re.compile(p, re.I)) for kind, p in load("pii").items()]
 
 
+# What a personal detail becomes in the question: "[email removed]".
+PLACEHOLDER = re.compile(r"\[[\w ]+ removed\]")
+
+
 def redact(text: str) -> tuple[str, list[str]]:
     """The text with personal details replaced by [kind removed], and the kinds found."""
     found = []

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.guard import PLACEHOLDER
 from assistant.resources import load
 
 WEIGHTS = Path(__file__).resolve().parent / "data" / "request_type.json"
@@ -30,8 +31,13 @@ def patterns() -> dict[str, list[re.Pattern[str]]]:
 
 
 def flags(question: str) -> np.ndarray:
-    """1.0 for each request type (in routing.yaml's order) whose patterns match ``question``."""
-    return np.asarray([float(any(p.search(question) for p in ps)) for ps in patterns().values()], dtype=np.float32)
+    """1.0 for each request type (in routing.yaml's order) whose patterns match ``question``.
+
+    The placeholders of personal details ("[phone removed]") are not the resident's words:
+    "removed" there asks for no erasure.
+    """
+    text = PLACEHOLDER.sub(" ", question)
+    return np.asarray([float(any(p.search(text) for p in ps)) for ps in patterns().values()], dtype=np.float32)
 
 
 class RequestTypeModel:

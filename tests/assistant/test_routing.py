@@ -182,3 +182,14 @@ def test_routing_phrasings_are_embedded_once_and_cached_between_starts(tmp_path,
     second.warm_up()
     assert calls == []
     assert np.allclose(first._matrix, second._matrix)
+
+
+def test_the_words_that_name_a_right_flag_its_request_type_but_placeholders_do_not():
+    from assistant.request_type import flags, patterns
+
+    types = list(patterns())
+    named = lambda q: {t for t, f in zip(types, flags(redact(q)[0])) if f}  # noqa: E731
+    assert named("Please erase my son's records") == {"erasure"}
+    assert named("I object to you using my data") == {"objection"}
+    # "[phone removed]" is the assistant's word, not the resident's: it asks for no erasure.
+    assert named("can someone from data protection ring me back on 07700 900123 about my case") == set()
