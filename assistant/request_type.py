@@ -67,11 +67,13 @@ class RequestTypeModel:
     def from_dict(cls, d: dict) -> "RequestTypeModel":
         if list(d["pattern_types"]) != list(patterns()):
             raise ValueError(f"{WEIGHTS} was fitted on other request_type_patterns: run `python -m eval train-router`")
-        return cls(list(d["classes"]), np.asarray(d["coef"], dtype=np.float32), np.asarray(d["intercept"], dtype=np.float32),
-                   float(d["pattern_weight"]), list(d["pattern_types"]))  # fmt: skip
+        arr = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
+        return cls(list(d["classes"]), arr("coef"), arr("intercept"), float(d["pattern_weight"]),
+                   list(d["pattern_types"]))  # fmt: skip
 
     @staticmethod
-    def fit(questions: list[str], qvecs: np.ndarray, y: list[str], c: float, pattern_weight: float) -> "RequestTypeModel":
+    def fit(questions: list[str], qvecs: np.ndarray, y: list[str], c: float,
+            pattern_weight: float) -> "RequestTypeModel":  # fmt: skip
         from sklearn.linear_model import LogisticRegression
 
         x = np.concatenate([pattern_weight * np.stack([flags(q) for q in questions]), qvecs], axis=1)

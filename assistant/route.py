@@ -139,8 +139,8 @@ class Router:
     def typed_phrasings(self) -> tuple[list[str], list[str]]:
         """routing.yaml's rights and hand-off phrasings and their request types (to fit the request-type model)."""
         self.warm_up()
-        pairs = [(p, t or "other_question") for p, (lab, t) in zip(self._examples, self._labels) if lab in ("rights", "handoff")]
-        return [p for p, _ in pairs], [t for _, t in pairs]
+        typed = [k for k, (lab, _) in enumerate(self._labels) if lab in ("rights", "handoff")]
+        return [self._examples[k] for k in typed], [self._labels[k][1] or "other_question" for k in typed]
 
     def injection(self, question: str) -> bool:
         """An attempt to make the assistant do something else (never a privacy question)."""

@@ -81,7 +81,8 @@ def accuracy_table(items: list[GoldItem], y: list[str], pred: list[str], source:
     return "\n".join(lines)
 
 
-def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str], out: Path = REQUEST_TYPE_WEIGHTS) -> dict:
+def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str],
+                        out: Path = REQUEST_TYPE_WEIGHTS) -> dict:  # fmt: skip
     """Fit the request-type model on the questions labelled with ``request_types`` and routing.yaml's phrasings.
 
     A question is right when the type chosen is among its ``request_types``; it is fitted on
@@ -103,8 +104,8 @@ def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str]
             pred = [""] * len(labelled)
             for f in range(FOLDS):
                 train = np.flatnonzero(fold != f)
-                model = RequestTypeModel.fit([questions[i] for i in train] + phrasings, np.concatenate([qvecs[train], pvecs]),
-                                             [y[i] for i in train] + types, c, w)  # fmt: skip
+                model = RequestTypeModel.fit([questions[i] for i in train] + phrasings,
+                                             np.concatenate([qvecs[train], pvecs]), [y[i] for i in train] + types, c, w)
                 for i in np.flatnonzero(fold == f):
                     pred[i] = model.predict(questions[i], qvecs[i])
             acc = float(np.mean([p in a for p, a in zip(pred, accepted)]))
