@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from assistant.embedder import Embedder
 from assistant.lexical import tokens
 from assistant.models import Route
-from assistant.request_type import RequestTypeModel, default_request_type_model
+from assistant.request_type import default_request_type_model
 from assistant.resources import load
 
 
@@ -41,10 +41,8 @@ class Decision(BaseModel):
 
 class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
-                 model: RouteModel | None = None, cache_dir: Path | None = None,
-                 request_types: RequestTypeModel | None = None) -> None:  # fmt: skip
+                 model: RouteModel | None = None, cache_dir: Path | None = None) -> None:  # fmt: skip
         self.embedder = embedder
-        self.request_types = request_types
         self.cache_dir = cache_dir
         self.k = k
         self.safeguarding_probability = safeguarding_probability
@@ -134,7 +132,7 @@ class Router:
 
     def request_type(self, question: str, qvec: np.ndarray) -> str:
         """The DPO request the question fits, for the form to open with (assistant/request_type.py)."""
-        return (self.request_types or default_request_type_model()).predict(question, qvec)
+        return default_request_type_model().predict(question, qvec)
 
     def typed_phrasings(self) -> tuple[list[str], list[str]]:
         """routing.yaml's rights and hand-off phrasings and their request types (to fit the request-type model)."""
