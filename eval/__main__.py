@@ -14,6 +14,7 @@ EXAMPLES = """examples:
   python -m eval score --gold eval/gold/wigan.jsonl results.jsonl     # score any system's results file
   python -m eval policyqa ../shared/benchmarks/policyqa/dev.json --report reports/policyqa
   python -m eval bench --json                                        # latency, cold start, HTTP, scale
+  python -m eval agreement                                           # the gold labels against a blind second reader
   python -m eval train-ranker                                        # refit assistant/data/ranker.json and adapter.npz
   python -m eval train-router                                        # refit assistant/data/router.json
 """
@@ -134,6 +135,18 @@ def cmd_train_router(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from eval.agreement import agreements, details, table, to_json
+
+    results = agreements(args.gold_dir, args.labels)
+    print(table(results))
+    if args.verbose:
+        print(details(results))
+    if args.json:
+        print(to_json(results))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import cli
 
@@ -172,6 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_policyqa)
+
+    from eval.agreement import SECOND_READER
+
+    a = sub.add_parser("agreement", help="how far a blind second reader agrees with the gold behaviours")
+    a.add_argument("--labels", type=Path, default=SECOND_READER, help="second reader's labels (default: %(default)s)")
+    a.add_argument("--gold-dir", type=Path, default=DEFAULT_GOLD.parent, help="folder of the gold files they name")
+    a.add_argument("-v", "--verbose", action="store_true", help="per behaviour, and every disagreement")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(fn=cmd_agreement)
 
     b = sub.add_parser("bench", help="speed, memory, HTTP load and the scale table (prints figures, --json too)")
     from eval.bench import add_arguments
