@@ -52,6 +52,7 @@ class Agreement(BaseModel):
     share: float
     kappa: float
     high_confidence: tuple[int, int]  # (agreed, questions) among the second reader's confident labels
+    ids: list[str]  # the questions compared
     per_route: dict[str, tuple[int, int]]  # gold behaviour -> (agreed, questions)
     disagreements: list[Disagreement]
 
@@ -97,7 +98,7 @@ def agreement(gold: list[GoldItem], labels: list[SecondLabel], name: str) -> Agr
     return Agreement(
         gold=name, questions=len(pairs), agreed=agreed, share=round(agreed / len(pairs), 4),
         kappa=round(cohen_kappa([g.expect for g, _ in pairs], [lab.expect for _, lab in pairs]), 4),
-        high_confidence=(sum(g.expect == lab.expect for g, lab in high), len(high)),
+        high_confidence=(sum(g.expect == lab.expect for g, lab in high), len(high)), ids=[g.id for g, _ in pairs],
         per_route={k: (v[0], v[1]) for k, v in sorted(per.items())},
         disagreements=[Disagreement(id=g.id, question=g.question, gold=g.expect, second=lab.expect,
                                     confidence=lab.confidence, why=lab.why)
@@ -119,6 +120,40 @@ def agreements(gold_dir: Path, path: Path = SECOND_READER) -> list[Agreement]:
     if len(out) > 1:
         out.append(agreement(gold_all, labels_all, "all"))
     return out
+
+
+def reader_agreement(gold_path: Path, gold: list[GoldItem], path: Path = SECOND_READER) -> Agreement | None:
+    """The second reader's agreement on the questions of ``gold`` it labelled (None when it labelled none)."""
+    if not Path(path).exists():
+        return None
+    ids = {g.id for g in gold}
+    labels = [lab for lab in load_second_reader(path) if lab.gold == Path(gold_path).name and lab.id in ids]
+    if not labels:
+        return None
+    labelled = {lab.id for lab in labels}
+    return agreement([g for g in gold if g.id in labelled], labels, Path(gold_path).name)
+
+
+def report_section(reader: Agreement, runs: dict[str, list[dict]]) -> list[str]:
+    """Markdown lines for the eval report: the reader's agreement next to each system's, on the same questions."""
+    from eval.metrics import behaviour_ok
+
+    ids = set(reader.ids)
+    lines = [
+        "## How clear the expected behaviours are",
+        "",
+        f"A second reader labelled {reader.questions} of these questions again, blind (`eval/gold/second-reader.jsonl`):"
+        " it had the notices and the route definitions, never the gold labels. On those questions:",
+        "",
+        "| who | same behaviour as the gold set |",
+        "| --- | --- |",
+        f"| second reader | {reader.share:.3f} ({reader.agreed}; Cohen's kappa {reader.kappa:.3f}) |",
+    ]
+    for name, rows in runs.items():
+        mine = [r for r in rows if r["id"] in ids]
+        right = sum(behaviour_ok(r["expect"], r) for r in mine)
+        lines.append(f"| {name} | {right / max(1, len(mine)):.3f} ({right}) |")
+    return lines
 
 
 def table(results: list[Agreement]) -> str:

@@ -112,7 +112,8 @@ def plot_latency(runs: dict[str, list[dict[str, Any]]], path: Path) -> None:
 
 
 def write_report(out: Path, gold_name: str, systems: dict[str, dict[str, Any]],
-                 runs: dict[str, list[dict[str, Any]]]) -> Path:  # fmt: skip
+                 runs: dict[str, list[dict[str, Any]]], extra: list[str] | None = None) -> Path:  # fmt: skip
+    """report.md and its plots in ``out``; ``extra`` lines go after the behaviour tables."""
     out.mkdir(parents=True, exist_ok=True)
     plot_categories(systems, out / "behaviour_by_category.png")
     first = next(iter(runs))
@@ -137,6 +138,7 @@ def write_report(out: Path, gold_name: str, systems: dict[str, dict[str, Any]],
         "",
         "![Latency histogram](latency.png)",
         "",
+        *([*extra, ""] if extra else []),
         "## What the numbers mean",
         "",
         (metrics_module.__doc__ or "").strip(),

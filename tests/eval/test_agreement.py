@@ -71,3 +71,24 @@ def test_the_command_prints_the_table_and_the_disagreements(capsys):
     last = json.loads(out.strip().splitlines()[-1])
     assert [r["gold"] for r in last] == [*HELD_OUT, "all"]
     assert all(0.0 <= r["kappa"] <= 1.0 for r in last)
+
+
+def test_the_report_puts_the_reader_next_to_each_system_on_the_same_questions(tmp_path):
+    from eval.agreement import reader_agreement, report_section
+    from eval.report import write_report
+
+    gold_path = GOLD_DIR / "wigan.jsonl"
+    assert reader_agreement(gold_path, load_gold(gold_path, "dev")) is None  # the reader labelled no dev question
+    reader = reader_agreement(gold_path, load_gold(gold_path))  # dev and test: the test questions are compared
+    test = load_gold(gold_path, "test")
+    assert reader is not None and reader.questions == len(test) and set(reader.ids) == {g.id for g in test}
+    # A system that answers everything plainly is right on exactly the test questions expecting a plain answer.
+    rows = [{"id": g.id, "question": g.question, "expect": g.expect, "route": "answer", "offers_handoff": False,
+             "citations": [], "retrieved": [], "latency_ms": 1.0} for g in load_gold(gold_path)]  # fmt: skip
+    lines = report_section(reader, {"plain": rows})
+    plain = sum(g.expect == "answer" for g in test)
+    assert f"| plain | {plain / len(test):.3f} ({plain}) |" in lines
+    assert f"| second reader | {reader.share:.3f} ({reader.agreed};" in "\n".join(lines)
+    systems = {"plain": {"questions": len(rows), "behaviour": {}, "behaviour_n": {}}}
+    report = write_report(tmp_path, "wigan.jsonl", systems, {"plain": rows}, lines).read_text(encoding="utf-8")
+    assert "## How clear the expected behaviours are" in report
