@@ -47,7 +47,8 @@ class Assistant:
         self.embedder = embedder or shared_embedder()
         self.store = NoticeStore(self.settings)
         self.router = Router(self.embedder, safeguarding_probability=self.settings.safeguarding_probability,
-                             cache_dir=self.settings.data_dir / "cache")  # fmt: skip
+                             cache_dir=self.settings.data_dir / "cache",
+                             safeguarding_handoff_probability=self.settings.safeguarding_handoff_probability)  # fmt: skip
         self.retriever = HybridRetriever(self.settings, self.store)
         s = self.settings
         self.selector = EvidenceSelector(
@@ -118,8 +119,12 @@ class Assistant:
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
         if decision.route == "safeguarding":
+            # Emergency signposting first; a request to act that came with it goes to the form, after it.
             text = reply("safeguarding", contact=self.settings.childrens_services_contact)
-            return Answer(route="safeguarding", text=text)
+            if decision.offers_handoff:
+                text += "\n\n" + reply("safeguarding_handoff")
+            return Answer(route="safeguarding", text=text, offers_handoff=decision.offers_handoff,
+                          request_type=decision.request_type)  # fmt: skip
         found = bool(sel.quotes) and sel.best_similarity >= self.settings.min_relevance
         quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
         if decision.route == "handoff":

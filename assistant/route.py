@@ -41,11 +41,13 @@ class Decision(BaseModel):
 
 class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
-                 model: RouteModel | None = None, cache_dir: Path | None = None) -> None:  # fmt: skip
+                 model: RouteModel | None = None, cache_dir: Path | None = None,
+                 safeguarding_handoff_probability: float = 0.2) -> None:  # fmt: skip
         self.embedder = embedder
         self.cache_dir = cache_dir
         self.k = k
         self.safeguarding_probability = safeguarding_probability
+        self.safeguarding_handoff_probability = safeguarding_handoff_probability
         self.model = model
         self._matrix: np.ndarray | None = None
 
@@ -179,7 +181,9 @@ class Router:
         is never answered from the notices (``most_probable``). A child at risk is
         signposted at a lower probability than other routes need, and always when words
         of harm come with a present, personal situation (``at_risk``): showing 999 to
-        someone asking about records costs a line.
+        someone asking about records costs a line. When the same message also asks the council
+        to act (the hand-off is that probable), the signposting comes with the DPO form, so the
+        request is not lost.
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
@@ -197,6 +201,9 @@ class Router:
         top = int(np.argmax(sims))
         base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),
                 "reason": ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])}
+        if expect == "safeguarding" and probs.get("handoff", 0.0) >= self.safeguarding_handoff_probability:
+            return Decision(route="safeguarding", offers_handoff=True, request_type=self.request_type(question, qvec),
+                            **base)  # fmt: skip
         if expect == "answer+offer":
             return Decision(route="answer", offers_handoff=True, request_type=self.request_type(question, qvec), **base)
         if expect == "handoff":

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     safeguarding_probability: float = Field(
         default=0.3, ge=0, le=1, description="signpost emergency help when the router gives a child at risk this much"
     )
+    safeguarding_handoff_probability: float = Field(
+        default=0.2, ge=0, le=1,
+        description="after emergency signposting, also offer the DPO form when the router gives a request to act this much",
+    )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
 

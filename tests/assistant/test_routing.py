@@ -91,6 +91,28 @@ def test_a_child_at_risk_gets_emergency_signposting_first(bot, question):
 
 
 @pytest.mark.parametrize(
+    ("question", "request_type"),
+    [("My ex is violent and has threatened the kids; please delete my new address from your records so his family "
+      "can't find us", "erasure"),
+     ("Please correct my file, it says my partner hit the baby but that was never said", "rectification")],
+)
+def test_a_request_to_act_that_comes_with_signposting_is_not_lost(bot, question, request_type):
+    """Signposting first; the request to act then goes to the form, pre-filled, as a hand-off's would."""
+    answer = bot.ask(question)
+    assert answer.route == "safeguarding" and not answer.citations
+    assert answer.text.startswith("**If a child is in immediate danger, call 999 now.**")
+    assert answer.text.index("call 999") < answer.text.index("Data Protection Officer with the form")
+    assert answer.offers_handoff and answer.request_type == request_type
+
+
+def test_signposting_alone_when_nothing_is_asked_of_the_council(bot):
+    for question in ["my stepdad hits me and I'm scared to go home tonight", "there is a toddler alone on the main road right now"]:
+        answer = bot.ask(question)
+        assert answer.route == "safeguarding" and not answer.offers_handoff and answer.request_type is None
+        assert "Data Protection Officer" not in answer.text
+
+
+@pytest.mark.parametrize(
     "question",
     ["Do you keep domestic abuse reports in assessments?", "Do you record a child's sexuality?",
      "Does the high school get told about my son's plans after year 11?"],  # fmt: skip
