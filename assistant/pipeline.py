@@ -46,11 +46,11 @@ class Assistant:
         self.settings = base.replace(**overrides) if overrides else base
         self.embedder = embedder or shared_embedder()
         self.store = NoticeStore(self.settings)
-        self.router = Router(self.embedder, safeguarding_probability=self.settings.safeguarding_probability,
-                             cache_dir=self.settings.data_dir / "cache",
-                             safeguarding_handoff_probability=self.settings.safeguarding_handoff_probability)  # fmt: skip
-        self.retriever = HybridRetriever(self.settings, self.store)
         s = self.settings
+        self.router = Router(self.embedder, safeguarding_probability=s.safeguarding_probability,
+                             safeguarding_handoff_probability=s.safeguarding_handoff_probability,
+                             cache_dir=s.data_dir / "cache")  # fmt: skip
+        self.retriever = HybridRetriever(self.settings, self.store)
         self.selector = EvidenceSelector(
             max_quotes=s.max_quotes, margin=s.evidence_margin, overlap_weight=s.evidence_overlap_weight,
             passage_weight=s.evidence_passage_weight, rank_penalty=s.evidence_rank_penalty,

@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     )
     safeguarding_handoff_probability: float = Field(
         default=0.2, ge=0, le=1,
-        description="after emergency signposting, also offer the DPO form when the router gives a request to act this much",
+        description="after emergency signposting, also offer the DPO form when the router gives a request to act"
+        " this much",
     )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)

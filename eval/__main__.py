@@ -66,13 +66,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     reader = reader_agreement(args.gold, gold)
     if reader is not None:
         right = sum(behaviour_ok(r["expect"], r) for r in rows if r["id"] in set(reader.ids))
-        print(f"\nA blind second reader chose the gold behaviour for {reader.agreed} of the {reader.questions} questions"
-              f" it labelled ({reader.share:.3f}); ours for {right} ({right / reader.questions:.3f}).")
+        print(f"\nA blind second reader chose the gold behaviour for {reader.agreed} of the {reader.questions}"
+              f" questions it labelled ({reader.share:.3f}); ours for {right} ({right / reader.questions:.3f}).")
     if args.report:
         from eval.report import write_report
 
-        path = write_report(args.report, f"{args.gold.name}" + (f" ({args.split})" if args.split else ""), systems, runs,
-                            report_section(reader, runs) if reader is not None else None)
+        title = f"{args.gold.name}" + (f" ({args.split})" if args.split else "")
+        extra = report_section(reader, runs) if reader is not None else None
+        path = write_report(args.report, title, systems, runs, extra)
         print(f"\nreport: {path}")
     if args.json:
         print(json.dumps(systems))

@@ -142,8 +142,9 @@ def report_section(reader: Agreement, runs: dict[str, list[dict]]) -> list[str]:
     lines = [
         "## How clear the expected behaviours are",
         "",
-        f"A second reader labelled {reader.questions} of these questions again, blind (`eval/gold/second-reader.jsonl`):"
-        " it had the notices and the route definitions, never the gold labels. On those questions:",
+        f"A second reader labelled {reader.questions} of these questions again, blind"
+        " (`eval/gold/second-reader.jsonl`): it had the notices and the route definitions, never the gold labels."
+        " On those questions:",
         "",
         "| who | same behaviour as the gold set |",
         "| --- | --- |",

@@ -106,7 +106,8 @@ def test_a_request_to_act_that_comes_with_signposting_is_not_lost(bot, question,
 
 
 def test_signposting_alone_when_nothing_is_asked_of_the_council(bot):
-    for question in ["my stepdad hits me and I'm scared to go home tonight", "there is a toddler alone on the main road right now"]:
+    for question in ["my stepdad hits me and I'm scared to go home tonight",
+                     "there is a toddler alone on the main road right now"]:
         answer = bot.ask(question)
         assert answer.route == "safeguarding" and not answer.offers_handoff and answer.request_type is None
         assert "Data Protection Officer" not in answer.text
