@@ -1,8 +1,8 @@
 """How far a second, blind reader agrees with the gold set's expected behaviours.
 
-``eval/gold/second-reader.jsonl`` holds a second reader's label for every held-out question
-(the test split and the two routing sets). The reader saw only the two notices, the route
-definitions of issue 4 and the questions, never the gold labels. Agreement says how clear
+``eval/gold/second-reader.jsonl`` holds a second reader's label for every question of the five
+gold files. The reader (an AI helper in a separate session) saw only the two notices, the
+route definitions of issue 4 and the questions, never the gold labels. Agreement says how clear
 the labels are: a behaviour target above it would ask the assistant to copy one labeller,
 and a router well below it is short of what a careful reader does with the same text.
 

@@ -10,7 +10,7 @@ from eval.gold import GoldError, load_gold
 from tests.conftest import ROOT
 
 GOLD_DIR = ROOT / "eval" / "gold"
-HELD_OUT = {"wigan.jsonl": "test", "wigan-routing2.jsonl": None, "wigan-routing3.jsonl": None}
+FILES = ["wigan.jsonl", "wigan-tune.jsonl", "wigan-routing.jsonl", "wigan-routing2.jsonl", "wigan-routing3.jsonl"]
 
 
 def test_cohen_kappa_matches_a_worked_example():
@@ -25,25 +25,26 @@ def test_cohen_kappa_matches_a_worked_example():
         cohen_kappa([], [])
 
 
-def test_the_second_reader_labelled_every_held_out_question_once():
+def test_the_second_reader_labelled_every_gold_question_once():
     labels = load_second_reader()
-    for name, split in HELD_OUT.items():
+    assert {lab.gold for lab in labels} == set(FILES) == {p.name for p in GOLD_DIR.glob("wigan*.jsonl")}
+    for name in FILES:
         ids = [lab.id for lab in labels if lab.gold == name]
         assert len(ids) == len(set(ids))
-        assert set(ids) == {g.id for g in load_gold(GOLD_DIR / name, split)}, name
+        assert set(ids) == {g.id for g in load_gold(GOLD_DIR / name)}, name
 
 
 def test_the_gold_behaviours_are_as_clear_as_a_blind_reader_finds_them():
     """A gold label edited away from what a careful reader would choose shows up here."""
     results = {r.gold: r for r in agreements(GOLD_DIR)}
-    for name in HELD_OUT:
+    for name in FILES:
         assert results[name].kappa >= 0.95, (name, results[name].disagreements)
     hi, n = results["all"].high_confidence
     assert hi / n >= 0.99
 
 
 def test_a_changed_gold_label_lowers_agreement_and_an_unknown_id_is_refused():
-    gold = load_gold(GOLD_DIR / "wigan.jsonl", "test")
+    gold = load_gold(GOLD_DIR / "wigan.jsonl")
     labels = [lab for lab in load_second_reader() if lab.gold == "wigan.jsonl"]
     before = agreement(gold, labels, "wigan.jsonl")
     flipped = [g.model_copy(update={"expect": "out_of_scope"}) if g.expect == "safeguarding" else g for g in gold]
@@ -66,10 +67,10 @@ def test_a_broken_label_line_is_reported_with_its_number(tmp_path):
 def test_the_command_prints_the_table_and_the_disagreements(capsys):
     assert main(["agreement", "-v", "--json"]) == 0
     out = capsys.readouterr().out
-    assert "| wigan.jsonl | 129 |" in out
+    assert "| wigan.jsonl | 186 |" in out
     assert "Cohen's kappa" in out
     last = json.loads(out.strip().splitlines()[-1])
-    assert [r["gold"] for r in last] == [*HELD_OUT, "all"]
+    assert [r["gold"] for r in last] == [*FILES, "all"]
     assert all(0.0 <= r["kappa"] <= 1.0 for r in last)
 
 
@@ -78,8 +79,8 @@ def test_the_report_puts_the_reader_next_to_each_system_on_the_same_questions(tm
     from eval.report import write_report
 
     gold_path = GOLD_DIR / "wigan.jsonl"
-    assert reader_agreement(gold_path, load_gold(gold_path, "dev")) is None  # the reader labelled no dev question
-    reader = reader_agreement(gold_path, load_gold(gold_path))  # dev and test: the test questions are compared
+    assert reader_agreement(gold_path, load_gold(gold_path, "dev"), tmp_path / "none.jsonl") is None  # no labels
+    reader = reader_agreement(gold_path, load_gold(gold_path, "test"))  # the questions of this run only
     test = load_gold(gold_path, "test")
     assert reader is not None and reader.questions == len(test) and set(reader.ids) == {g.id for g in test}
     # A system that answers everything plainly is right on exactly the test questions expecting a plain answer.
