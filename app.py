@@ -290,12 +290,14 @@ def _join(root: str, path: str) -> str | None:
 
 
 # Scroll the conversation so the latest question, and the start of its answer, are in view. Without
-# this, Gradio's autoscroll shows the end of the answer: on a phone, the last source's quote.
+# this, Gradio's autoscroll shows the end of the answer: on a phone, the last source's quote. A keyboard
+# user who has already moved the focus into the conversation keeps the view on it.
 SHOW_LATEST_JS = """() => { requestAnimationFrame(() => requestAnimationFrame(() => {
   const log = document.querySelector('#conversation [role=log]');
-  const rows = log ? log.querySelectorAll('.message-row.user-row') : [];
+  if (!log || log.contains(document.activeElement)) return;
+  const rows = log.querySelectorAll('.message-row.user-row');
   const last = rows[rows.length - 1];
-  if (log && last) log.scrollTop += last.getBoundingClientRect().top - log.getBoundingClientRect().top;
+  if (last) log.scrollTop += last.getBoundingClientRect().top - log.getBoundingClientRect().top;
 })); }"""
 
 LIVE_JS = """<script>

@@ -284,3 +284,33 @@ def test_a_phone_shows_each_answer_from_its_question(browser, app_url):
     status = page.locator("#answer-status").inner_text()
     assert re.search(r"Answer received \((1 source|[2-9] sources)\)\.", status), status
     ctx.close()
+
+
+def test_the_scroll_to_the_latest_question_leaves_a_keyboard_user_where_the_focus_is(page, app_url):
+    """A keyboard user who Shift+Tabs into the answer before the scroll runs keeps the focused control in view.
+
+    The scroll (``app.SHOW_LATEST_JS``) runs a few frames after the answer: run it again here, with the
+    focus on the answer's last control (the copy button below it), as the race would.
+    """
+    from app import SHOW_LATEST_JS
+
+    page.goto(app_url + "/")
+    wait_ready(page)
+    ask(page)
+    page.wait_for_timeout(300)  # the scroll after the answer is over
+    last_control = page.locator("#conversation [role=log] button").last
+    last_control.focus()
+    before = focused(page, settle_ms=0)
+    assert before["inView"], before
+    page.evaluate(SHOW_LATEST_JS)
+    page.wait_for_timeout(300)
+    after = focused(page, settle_ms=0)
+    assert after["el"] == before["el"] and after["inView"], (before, after)
+    # Without the focus in the conversation the same script still scrolls to the latest question.
+    page.locator(QUESTION_BOX).focus()
+    page.evaluate(SHOW_LATEST_JS)
+    page.wait_for_timeout(300)
+    top = page.evaluate("""() => { const log = document.querySelector('#conversation [role=log]');
+        const q = [...log.querySelectorAll('.message-row.user-row')].pop();
+        return q.getBoundingClientRect().top - log.getBoundingClientRect().top; }""")
+    assert -2 <= top <= 20, top
