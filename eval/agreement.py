@@ -2,7 +2,8 @@
 
 ``eval/gold/second-reader.jsonl`` holds a second reader's label for every question of the five
 gold files. The reader (an AI helper in a separate session) saw only the two notices, the
-route definitions of issue 4 and the questions, never the gold labels. Agreement says how clear
+route definitions of issue 4 and the questions, never the gold labels; its instructions, word
+for word, are in ``eval/gold/second-reader-instructions.md``. Agreement says how clear
 the labels are: a behaviour target above it would ask the assistant to copy one labeller,
 and a router well below it is short of what a careful reader does with the same text.
 
