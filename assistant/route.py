@@ -201,13 +201,11 @@ class Router:
         top = int(np.argmax(sims))
         base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),
                 "reason": ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])}
-        if expect == "safeguarding" and probs.get("handoff", 0.0) >= self.safeguarding_handoff_probability:
-            return Decision(route="safeguarding", offers_handoff=True, request_type=self.request_type(question, qvec),
-                            **base)  # fmt: skip
-        if expect == "answer+offer":
-            return Decision(route="answer", offers_handoff=True, request_type=self.request_type(question, qvec), **base)
-        if expect == "handoff":
-            return Decision(route="handoff", offers_handoff=True, request_type=self.request_type(question, qvec), **base)
+        also_act = expect == "safeguarding" and probs.get("handoff", 0.0) >= self.safeguarding_handoff_probability
+        if expect in ("answer+offer", "handoff") or also_act:
+            route = "answer" if expect == "answer+offer" else expect
+            offer = {"offers_handoff": True, "request_type": self.request_type(question, qvec)}
+            return Decision(route=route, **offer, **base)  # type: ignore[arg-type]
         if expect == "unanswerable":
             return Decision(route="unanswerable", offers_handoff=True, request_type="other_question", **base)
         return Decision(route=expect, **base)  # type: ignore[arg-type]

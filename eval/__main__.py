@@ -34,7 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from assistant.pipeline import Assistant
     from assistant.settings import Settings
     from eval.gold import load_gold
-    from eval.metrics import behaviour_ok, score
+    from eval.metrics import score
     from eval.runner import assistant_asker, run, write_jsonl
     from ingest.parse import load_notices
 
@@ -61,11 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.out:
             write_jsonl(prow, args.out.with_name(args.out.stem + ".peer.jsonl"))
     print_summary(systems)
-    from eval.agreement import reader_agreement, report_section
+    from eval.agreement import reader_agreement, report_section, system_agreed
 
     reader = reader_agreement(args.gold, gold)
     if reader is not None:
-        right = sum(behaviour_ok(r["expect"], r) for r in rows if r["id"] in set(reader.ids))
+        right, _ = system_agreed(reader, rows)
         print(f"\nA blind second reader chose the gold behaviour for {reader.agreed} of the {reader.questions}"
               f" questions it labelled ({reader.share:.3f}); ours for {right} ({right / reader.questions:.3f}).")
     if args.report:

@@ -135,11 +135,17 @@ def reader_agreement(gold_path: Path, gold: list[GoldItem], path: Path = SECOND_
     return agreement([g for g in gold if g.id in labelled], labels, Path(gold_path).name)
 
 
-def report_section(reader: Agreement, runs: dict[str, list[dict]]) -> list[str]:
-    """Markdown lines for the eval report: the reader's agreement next to each system's, on the same questions."""
+def system_agreed(reader: Agreement, rows: list[dict]) -> tuple[int, int]:
+    """(right, questions): a system's results rows on the questions the reader labelled."""
     from eval.metrics import behaviour_ok
 
     ids = set(reader.ids)
+    mine = [r for r in rows if r["id"] in ids]
+    return sum(behaviour_ok(r["expect"], r) for r in mine), len(mine)
+
+
+def report_section(reader: Agreement, runs: dict[str, list[dict]]) -> list[str]:
+    """Markdown lines for the eval report: the reader's agreement next to each system's, on the same questions."""
     lines = [
         "## How clear the expected behaviours are",
         "",
@@ -152,9 +158,8 @@ def report_section(reader: Agreement, runs: dict[str, list[dict]]) -> list[str]:
         f"| second reader | {reader.share:.3f} ({reader.agreed}; Cohen's kappa {reader.kappa:.3f}) |",
     ]
     for name, rows in runs.items():
-        mine = [r for r in rows if r["id"] in ids]
-        right = sum(behaviour_ok(r["expect"], r) for r in mine)
-        lines.append(f"| {name} | {right / max(1, len(mine)):.3f} ({right}) |")
+        right, n = system_agreed(reader, rows)
+        lines.append(f"| {name} | {right / max(1, n):.3f} ({right}) |")
     return lines
 
 
