@@ -1,6 +1,6 @@
 """How far a second, blind reader agrees with the gold set's expected behaviours.
 
-``eval/gold/second-reader.jsonl`` holds a second reader's label for every question of the five
+``eval/gold/second-reader.jsonl`` holds a second reader's label for every question of the
 gold files. The reader (an AI helper in a separate session) saw only the two notices, the
 route definitions of issue 4 and the questions, never the gold labels; its instructions, word
 for word, are in ``eval/gold/second-reader-instructions.md``. Agreement says how clear

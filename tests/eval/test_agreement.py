@@ -10,7 +10,8 @@ from eval.gold import GoldError, load_gold
 from tests.conftest import ROOT
 
 GOLD_DIR = ROOT / "eval" / "gold"
-FILES = ["wigan.jsonl", "wigan-tune.jsonl", "wigan-routing.jsonl", "wigan-routing2.jsonl", "wigan-routing3.jsonl"]
+FILES = ["wigan.jsonl", "wigan-tune.jsonl", "wigan-routing.jsonl", "wigan-routing2.jsonl", "wigan-routing3.jsonl",
+         "wigan-children.jsonl"]
 
 
 def test_cohen_kappa_matches_a_worked_example():

@@ -48,9 +48,11 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
 HELD_OUT = {
     "wigan-routing2.jsonl": (0.88, {"answer": 0.9, "handoff": 0.8, "out_of_scope": 0.9, "safeguarding": 0.95}),
     "wigan-routing3.jsonl": (0.82, {"answer": 0.83, "handoff": 0.72, "out_of_scope": 0.87, "safeguarding": 0.95}),
+    # Questions about children's data, most naming an age, beside children at risk in the same voice.
+    "wigan-children.jsonl": (0.73, {"answer": 0.72, "handoff": 0.66, "safeguarding": 0.94}),
 }
-# The request type the DPO form opens with, among the answers that offer it (68 and 63 of them today).
-REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83}
+# The request type the DPO form opens with, among the answers that offer it (70, 66 and 22 of them today).
+REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.85}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
