@@ -42,13 +42,14 @@ class Decision(BaseModel):
 class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
                  model: RouteModel | None = None, cache_dir: Path | None = None,
-                 safeguarding_handoff_probability: float = 0.2) -> None:  # fmt: skip
+                 safeguarding_handoff_probability: float = 0.2, check: RouteModel | None = None) -> None:  # fmt: skip
         self.embedder = embedder
         self.cache_dir = cache_dir
         self.k = k
         self.safeguarding_probability = safeguarding_probability
         self.safeguarding_handoff_probability = safeguarding_handoff_probability
         self.model = model
+        self.check = check  # with ``model``: its signposting check (else the shipped pair is used)
         self._matrix: np.ndarray | None = None
 
     def warm_up(self) -> None:
@@ -179,21 +180,19 @@ class Router:
         answer is judged from it together with the phrasings, patterns and the question's
         embedding. A question about a council service that no notice in scope mentions
         is never answered from the notices (``most_probable``). A child at risk is
-        signposted at a lower probability than other routes need, and always when words
-        of harm come with a present, personal situation (``at_risk``): showing 999 to
-        someone asking about records costs a line. When the same message also asks the council
-        to act (the hand-off is that probable), the signposting comes with the DPO form, so the
-        request is not lost.
+        signposted at a lower probability than other routes need, once the signposting
+        check agrees (``choose``), and always when words of harm come with a present,
+        personal situation (``at_risk``): showing 999 to someone asking about records costs
+        a line. When the same message also asks the council to act (the hand-off is that
+        probable), the signposting comes with the DPO form, so the request is not lost.
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
         model = self.model or default_route_model()
+        check = self.check if self.model else default_signposting_check()
         signals = self.signals(question, qvec)
-        probs = dict(zip(model.classes, model.probabilities(features(signals, evidence, qvec)).tolist()))
-        expect = most_probable(probs, bool(evidence["other_service"]))
-        if probs.get("safeguarding", 0.0) >= self.safeguarding_probability:
-            expect = "safeguarding"
-        elif signals["pattern_harm"] and signals["at_risk"]:
+        expect, probs = choose(model, features(signals, evidence, qvec), self.safeguarding_probability, check)
+        if signals["pattern_harm"] and signals["at_risk"]:
             # Words of harm in a present, personal situation: signposting comes first, even
             # when the same message also asks about records or asks the council to act.
             expect = "safeguarding"
@@ -236,6 +235,39 @@ def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.nda
 ANSWERING = ("answer", "answer+offer")
 
 
+def choose(model: RouteModel, x: np.ndarray, threshold: float,
+           check: RouteModel | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
+    """The route ``model`` gives the features ``x``, and its probabilities.
+
+    Safeguarding needs only ``threshold`` (below what the other routes need), and, when
+    there is a ``check``, the check's agreement at the same threshold. The check is the
+    same kind of model fitted on more questions: the router's own training questions plus
+    questions about children's data in a parent's or a teenager's words
+    (eval/gold/wigan-children-train.jsonl). Fitted on the router's questions alone, the
+    model takes a child's age or "my lad" in a question for a sign of risk, and showed
+    999 to "how long do you keep stuff about my kid after they turn 18"; fitting the router
+    itself on the children's questions as well moved its other routes (lower on the test
+    split), so they only confirm or withdraw the signposting. When the check withdraws it,
+    the question gets its most probable other route, and an answer comes with the DPO form:
+    the router took the message for a child at risk, so it may be about more than the notices
+    say, and a request to act in it ("keep my details from my ex") is not lost.
+    """
+    probs = dict(zip(model.classes, model.probabilities(x).tolist()))
+    uncovered = bool(x[FEATURES.index("other_service")])
+    expect = most_probable(probs, uncovered)
+    if expect == "safeguarding" or probs.get("safeguarding", 0.0) >= threshold:
+        confirmed = check is None or check.probability(x, "safeguarding") >= threshold
+        if not confirmed:
+            other = most_probable(without(probs, "safeguarding"), uncovered)
+            return ("answer+offer" if other == "answer" else other), probs
+        expect = "safeguarding"
+    return expect, probs
+
+
+def without(probs: dict[str, float], route: str) -> dict[str, float]:
+    return {k: v for k, v in probs.items() if k != route}
+
+
 def most_probable(probs: dict[str, float], uncovered_service: bool) -> str:
     """The most probable route; never an answering one when ``uncovered_service``.
 
@@ -260,6 +292,9 @@ class RouteModel:
         z = self.coef @ ((x - self.mean) / self.scale) + self.intercept
         e = np.exp(z - z.max())
         return e / e.sum()
+
+    def probability(self, x: np.ndarray, route: str) -> float:
+        return float(self.probabilities(x)[self.classes.index(route)]) if route in self.classes else 0.0
 
     def to_dict(self) -> dict:
         return {"features": list(FEATURES), "classes": self.classes, "mean": self.mean.round(6).tolist(),
@@ -286,5 +321,16 @@ class RouteModel:
 
 
 @lru_cache(maxsize=1)
+def shipped_weights() -> dict:
+    return json.loads(WEIGHTS.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def default_route_model() -> RouteModel:
-    return RouteModel.from_dict(json.loads(WEIGHTS.read_text(encoding="utf-8")))
+    return RouteModel.from_dict(shipped_weights())
+
+
+@lru_cache(maxsize=1)
+def default_signposting_check() -> RouteModel | None:
+    check = shipped_weights().get("signposting_check")
+    return RouteModel.from_dict(check) if check else None

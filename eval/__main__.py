@@ -140,7 +140,7 @@ def cmd_train_router(args: argparse.Namespace) -> int:
     from eval.train_router import train
 
     train(tuning_assistant(args), gold_specs(args.gold), args.out, progress=not args.quiet,
-          request_type_out=args.out.with_name(REQUEST_TYPE_WEIGHTS.name))  # fmt: skip
+          request_type_out=args.out.with_name(REQUEST_TYPE_WEIGHTS.name), check_sources=gold_specs(args.check_gold))  # fmt: skip
     return 0
 
 
@@ -226,10 +226,17 @@ def main(argv: list[str] | None = None) -> int:
         t.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
         t.add_argument("--quiet", action="store_true")
         t.set_defaults(fn=fn, default_gold=gold)
+        if name == "train-router":
+            children = DEFAULT_GOLD.with_name("wigan-children-train.jsonl")
+            t.add_argument("--check-gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                           help=f"more questions for the signposting check only (default: {children.name})")
+            t.set_defaults(default_check_gold=[str(children)])
 
     args = parser.parse_args(argv)
     if hasattr(args, "default_gold"):
         args.gold = args.gold or args.default_gold
+    if hasattr(args, "default_check_gold"):
+        args.check_gold = args.check_gold or args.default_check_gold
     from eval.gold import GoldError
 
     try:

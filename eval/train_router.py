@@ -20,7 +20,7 @@ from assistant.guard import check
 from assistant.pipeline import Assistant
 from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
 from assistant.request_type import RequestTypeModel
-from assistant.route import FEATURES, WEIGHTS, RouteModel, most_probable
+from assistant.route import WEIGHTS, RouteModel, choose
 from eval.gold import GoldItem
 from eval.train_adapter import cross_fitted
 
@@ -50,26 +50,31 @@ def folds(labels: list[str], seed: int = 0) -> np.ndarray:
     return out
 
 
-def out_of_fold(x: np.ndarray, y: list[str], c: float, threshold: float) -> list[str]:
+def out_of_fold(x: np.ndarray, y: list[str], c: float, threshold: float, router_questions: int | None = None,
+                check: bool = False) -> list[str]:  # fmt: skip
+    """Each question's route from models fitted without its fold.
+
+    The router is fitted on the first ``router_questions`` questions only (all by default);
+    with ``check``, the signposting check of each fold is fitted on all the fold's others.
+    """
+    n = len(y) if router_questions is None else router_questions
     fold = folds(y)
     pred = [""] * len(y)
     for f in range(FOLDS):
         train = np.flatnonzero(fold != f)
-        model = RouteModel.fit(x[train], [y[i] for i in train], c=c)
+        model = RouteModel.fit(x[train[train < n]], [y[i] for i in train if i < n], c=c)
+        second = RouteModel.fit(x[train], [y[i] for i in train], c=c) if check else None
         for i in np.flatnonzero(fold == f):
-            pred[i] = decide(model, x[i], threshold)
+            pred[i] = decide(model, x[i], threshold, second)
     return pred
 
 
-def decide(model: RouteModel, x: np.ndarray, threshold: float) -> str:
-    """As Router.decide: the most probable route, safeguarding from a lower probability."""
-    p = model.probabilities(x)
-    if "safeguarding" in model.classes and p[model.classes.index("safeguarding")] >= threshold:
-        return "safeguarding"
-    return most_probable(dict(zip(model.classes, p.tolist())), bool(x[FEATURES.index("other_service")]))
+def decide(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None) -> str:
+    """As Router.decide: the most probable route, safeguarding from a lower probability (see ``choose``)."""
+    return choose(model, x, threshold, check)[0]
 
 
-def accuracy_table(items: list[GoldItem], y: list[str], pred: list[str], source: list[str]) -> str:
+def accuracy_table(y: list[str], pred: list[str], source: list[str]) -> str:
     lines = []
     for src in dict.fromkeys(source):
         idx = [i for i, s in enumerate(source) if s == src]
@@ -127,19 +132,23 @@ def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str]
 
 
 def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path = WEIGHTS, progress: bool = True,
-          request_type_out: Path = REQUEST_TYPE_WEIGHTS) -> dict:  # fmt: skip
-    items = [i for _, group in sources for i in group]
-    source = [name for name, group in sources for _ in group]
-    y = [i.expect for i in items]
-    x = collect(bot, items, progress)
+          request_type_out: Path = REQUEST_TYPE_WEIGHTS,
+          check_sources: list[tuple[str, list[GoldItem]]] = ()) -> dict:  # fmt: skip
+    """Fit the router on ``sources``, and its signposting check on those and ``check_sources``."""
+    items = [i for _, group in [*sources, *check_sources] for i in group]
+    source = [name for name, group in [*sources, *check_sources] for _ in group]
+    n = sum(len(group) for _, group in sources)
+    y_all = [i.expect for i in items]
+    x_all = collect(bot, items, progress)
     # The questions the shipped question adapter was fitted on get the signals of an adapter
     # fitted without them, as a resident's question does (see eval/train_adapter.py).
     shipped = bot.retriever.adapter or default_adapter()
     seen = [k for k, i in enumerate(items) if i.id in set(shipped.fitted_on)]
     if seen:
         rows = cross_fitted(bot, [items[k] for k in seen], shipped.penalty, FOLDS, lambda b, its, p: list(collect(b, its, p)))
-        x[seen] = np.stack(rows)
+        x_all[seen] = np.stack(rows)
         print(f"{len(seen)} questions the adapter was fitted on: signals from adapters fitted without them")
+    x, y = x_all[:n], y_all[:n]
     threshold = bot.settings.safeguarding_probability
     best = None
     for c in C_GRID:
@@ -151,14 +160,34 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
     assert best is not None
     c, acc, pred = best
     print(f"chose C={c}; out-of-fold accuracy per file and expected behaviour:")
-    print(accuracy_table(items, y, pred, source))
+    print(accuracy_table(y, pred, source[:n]))
     wrong = [(t, p) for t, p in zip(y, pred) if t in ("handoff", "safeguarding") and p == "answer"]
     print(f"  handoff or safeguarding questions routed to a plain answer: {len(wrong)}")
     model = RouteModel.fit(x, y, c=c)
-    record = model.to_dict() | {"C": c, "questions": dict(zip(*np.unique(source, return_counts=True))),
-                                "cv_accuracy": round(acc, 4)}  # fmt: skip
-    record["questions"] = {k: int(v) for k, v in record["questions"].items()}
+    record = model.to_dict() | {"C": c, "questions": counts(source[:n]), "cv_accuracy": round(acc, 4)}
+    if check_sources:
+        record["signposting_check"] = model_check(x_all, y_all, source, n, c, threshold)
     out.write_text(json.dumps(record) + "\n", encoding="utf-8")
     print(f"weights written to {out}")
-    train_request_types(bot, items, source, request_type_out)
+    train_request_types(bot, items[:n], source[:n], request_type_out)
     return record
+
+
+def model_check(x: np.ndarray, y: list[str], source: list[str], n: int, c: float, threshold: float) -> dict:
+    """The signposting check (route.choose), fitted on all the questions; the router is fitted on the first ``n``.
+
+    Prints the out-of-fold routes with the check, and how many are signposted with and without it.
+    """
+    plain = out_of_fold(x, y, c, threshold, n)
+    checked = out_of_fold(x, y, c, threshold, n, check=True)
+    print(f"with the signposting check, out of fold (the router fitted on the first {n} questions only):")
+    print(accuracy_table(y, checked, source))
+    for name, pred in (("without", plain), ("with", checked)):
+        alarms = sum(p == "safeguarding" != t for p, t in zip(pred, y))
+        missed = sum(t == "safeguarding" != p for p, t in zip(pred, y))
+        print(f"  {name} the check: {alarms} other questions signposted, {missed} children at risk not signposted")
+    return RouteModel.fit(x, y, c=c).to_dict() | {"questions": counts(source)}
+
+
+def counts(names: list[str]) -> dict[str, int]:
+    return {k: names.count(k) for k in dict.fromkeys(names)}

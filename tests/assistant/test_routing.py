@@ -115,6 +115,42 @@ def test_signposting_alone_when_nothing_is_asked_of_the_council(bot):
 
 @pytest.mark.parametrize(
     "question",
+    # Each got the 999 signposting and no answer before the signposting check: a child's age or
+    # "my teenager" read as a sign of risk. None is in a gold file.
+    ["my son is 16, can he see his own records", "when my kid turns 16 does the right pass to him",
+     "can my 13 year old stop you sharing her data", "my teenager doesnt want us to see his file, can he do that"],
+)
+def test_an_ordinary_question_about_a_child_of_some_age_is_answered_not_signposted(bot, question):
+    answer = bot.ask(question)
+    assert answer.route == "answer" and answer.citations
+    assert "call 999" not in answer.text
+
+
+def test_the_signposting_check_confirms_or_withdraws_and_a_withdrawn_answer_offers_the_form():
+    from assistant.route import FEATURES, RouteModel, choose
+
+    classes = ["answer", "handoff", "safeguarding"]
+    # Two one-feature models: the probabilities follow x's first feature (emb_0 below).
+    def model(logits: list[float]) -> RouteModel:
+        coef = np.zeros((3, len(FEATURES)), np.float32)
+        coef[:, FEATURES.index("emb_0")] = logits
+        return RouteModel(classes, np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32), coef,
+                          np.zeros(3, np.float32))  # fmt: skip
+
+    x = np.zeros(len(FEATURES), np.float32)
+    x[FEATURES.index("emb_0")] = 1.0
+    router = model([1.0, 0.0, 1.2])  # safeguarding most probable, answer next
+    assert choose(router, x, 0.3)[0] == "safeguarding"  # no check: as before
+    assert choose(router, x, 0.3, model([0.0, 0.0, 0.5]))[0] == "safeguarding"  # p 0.45: the check agrees
+    # The check says no child is at risk: the next route, and an answer offers the form.
+    assert choose(router, x, 0.3, model([2.0, 0.0, 0.0]))[0] == "answer+offer"
+    assert choose(model([0.0, 1.0, 1.2]), x, 0.3, model([2.0, 0.0, 0.0]))[0] == "handoff"
+    # A route the router did not signpost is never changed by the check.
+    assert choose(model([2.0, 0.0, 0.0]), x, 0.3, model([0.0, 0.0, 3.0]))[0] == "answer"
+
+
+@pytest.mark.parametrize(
+    "question",
     ["Do you keep domestic abuse reports in assessments?", "Do you record a child's sexuality?",
      "Does the high school get told about my son's plans after year 11?"],  # fmt: skip
 )

@@ -49,8 +49,11 @@ HELD_OUT = {
     "wigan-routing2.jsonl": (0.88, {"answer": 0.9, "handoff": 0.8, "out_of_scope": 0.9, "safeguarding": 0.95}),
     "wigan-routing3.jsonl": (0.82, {"answer": 0.83, "handoff": 0.72, "out_of_scope": 0.87, "safeguarding": 0.95}),
     # Questions about children's data, most naming an age, beside children at risk in the same voice.
-    "wigan-children.jsonl": (0.73, {"answer": 0.72, "handoff": 0.66, "safeguarding": 0.94}),
+    "wigan-children.jsonl": (0.74, {"answer": 0.7, "handoff": 0.75, "safeguarding": 0.94}),
 }
+# Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 3;
+# 2, 4 and 6 before the signposting check).
+FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 4}
 # The request type the DPO form opens with, among the answers that offer it (70, 66 and 22 of them today).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.85}
 
@@ -66,6 +69,8 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
     assert decided == []  # a request to act, or a child at risk, never gets a plain answer
+    alarms = [r["question"] for r in rows if r["route"] == "safeguarding" and r["expect"] != "safeguarding"]
+    assert len(alarms) <= FALSE_ALARMS[name], alarms
     assert m["request_type_accuracy"] >= REQUEST_TYPE_FLOORS[name], m
 
 

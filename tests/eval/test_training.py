@@ -69,6 +69,10 @@ def test_shipped_router_is_for_these_features_and_was_fitted_without_test():
     assert all(":test" not in name for name in record["questions"])
     model = default_route_model()
     assert np.isfinite(model.scale).all() and (model.scale > 0).all()
+    # The signposting check: fitted on the router's questions and the children's questions too.
+    check = record["signposting_check"]
+    assert tuple(check["features"]) == ROUTE_FEATURES and check["classes"] == record["classes"]
+    assert check["questions"] == record["questions"] | {"wigan-children-train.jsonl": 151}
 
 
 def test_shipped_request_type_model_matches_the_patterns_and_was_fitted_without_test():
