@@ -124,6 +124,8 @@ def test_an_ordinary_question_about_a_child_of_some_age_is_answered_not_signpost
     answer = bot.ask(question)
     assert answer.route == "answer" and answer.citations
     assert "call 999" not in answer.text
+    # The check withdrew what the router took for risk: the answer comes with the form (route.choose).
+    assert answer.offers_handoff and answer.request_type
 
 
 def test_the_signposting_check_confirms_or_withdraws_and_a_withdrawn_answer_offers_the_form():
