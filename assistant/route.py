@@ -42,14 +42,13 @@ class Decision(BaseModel):
 class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
                  model: RouteModel | None = None, cache_dir: Path | None = None,
-                 safeguarding_handoff_probability: float = 0.2, check: RouteModel | None = None) -> None:  # fmt: skip
+                 safeguarding_handoff_probability: float = 0.2) -> None:  # fmt: skip
         self.embedder = embedder
         self.cache_dir = cache_dir
         self.k = k
         self.safeguarding_probability = safeguarding_probability
         self.safeguarding_handoff_probability = safeguarding_handoff_probability
-        self.model = model
-        self.check = check  # with ``model``: its signposting check (else the shipped pair is used)
+        self.model = model  # a model of one's own comes without the shipped signposting check
         self._matrix: np.ndarray | None = None
 
     def warm_up(self) -> None:
@@ -81,6 +80,8 @@ class Router:
         self._by_label = {label: np.asarray([i for i, (lab, _) in enumerate(self._labels) if lab == label])
                           for label in LABELS}  # fmt: skip
         self._matrix = self._embed(self._examples)
+        # The fitted models are read at start-up, not on the first question.
+        default_route_model(), default_signposting_check(), default_request_type_model()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """The phrasings' vectors, kept in the cache folder between starts (keyed by their text)."""
@@ -189,7 +190,7 @@ class Router:
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
         model = self.model or default_route_model()
-        check = self.check if self.model else default_signposting_check()
+        check = None if self.model else default_signposting_check()
         signals = self.signals(question, qvec)
         expect, probs = choose(model, features(signals, evidence, qvec), self.safeguarding_probability, check)
         if signals["pattern_harm"] and signals["at_risk"]:

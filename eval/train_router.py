@@ -124,7 +124,7 @@ def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str]
         idx = [i for i, s in enumerate(src) if s == name]
         print(f"  {name}: {np.mean([pred[i] in accepted[i] for i in idx]):.3f} ({len(idx)})")
     model = RequestTypeModel.fit(questions + phrasings, np.concatenate([qvecs, pvecs]), y + types, c, w)
-    record = model.to_dict() | {"C": c, "questions": {name: src.count(name) for name in dict.fromkeys(src)},
+    record = model.to_dict() | {"C": c, "questions": counts(src),
                                 "phrasings": len(phrasings), "cv_accuracy": round(acc, 4)}  # fmt: skip
     out.write_text(json.dumps(record) + "\n", encoding="utf-8")
     print(f"weights written to {out}")
