@@ -19,6 +19,9 @@ Definitions (also printed in the report):
 - request-type accuracy: for questions whose gold line lists `request_types` (the DPO
   requests it fits), among the answers that offer the form, the share whose `request_type`
   (what the form opens with) is one of them.
+- requests given the form: among the requests to act (`expect` handoff), the share whose
+  answer offers the DPO form, whatever its route: a request that gets only a quote, a
+  pointer elsewhere or the signposting alone is lost.
 - latency p50/p95 of `latency_ms`.
 - 95% interval: how much a figure could move with other questions of the same kind. The
   questions are resampled with replacement 2,000 times (each keeps all its citations and
@@ -141,6 +144,8 @@ def bootstrap_intervals(per_question: dict[str, list[list[float]]], n_questions:
 def row_values(row: dict[str, Any], g: GoldItem, bodies: dict[str, str], ks: tuple[int, ...]) -> dict[str, list[float]]:
     """One result row's values of each metric (a metric is the mean of all rows' values)."""
     out: dict[str, list[float]] = {"behaviour_accuracy": [float(behaviour_ok(g.expect, row))]}
+    if g.expect == "handoff":
+        out["form_offered"] = [float(bool(row.get("offers_handoff")))]
     if g.request_types and row.get("offers_handoff"):
         out["request_type_accuracy"] = [float(row.get("request_type") in g.request_types)]
     citations = row.get("citations", [])
@@ -172,7 +177,7 @@ def score(results: list[dict[str, Any]], gold: list[GoldItem], bodies: dict[str,
           ks: tuple[int, ...] = (1, 3, 5)) -> dict[str, Any]:  # fmt: skip
     by_id = {g.id: g for g in gold}
     names = [*(f"recall@{k}" for k in ks), "cited_recall", "citation_precision", "groundedness",
-             "behaviour_accuracy", "wrong_refusal_rate", "request_type_accuracy"]  # fmt: skip
+             "behaviour_accuracy", "wrong_refusal_rate", "request_type_accuracy", "form_offered"]  # fmt: skip
     per_q: dict[str, list[list[float]]] = {n: [] for n in names}  # each metric's values, question by question
     expects, latencies = [], []
     for row in results:

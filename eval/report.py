@@ -19,6 +19,7 @@ ROWS = [
     ("cited_recall", "Cited evidence recall"), ("citation_precision", "Citation precision"),
     ("groundedness", "Groundedness"), ("behaviour_accuracy", "Behaviour accuracy"),
     ("wrong_refusal_rate", "Wrong-refusal rate"), ("request_type_accuracy", "Request type the form opens with"),
+    ("form_offered", "Requests to act given the form"),
     ("latency_p50_ms", "Latency p50 (ms)"),
     ("latency_p95_ms", "Latency p95 (ms)"),
 ]  # fmt: skip

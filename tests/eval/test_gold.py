@@ -12,7 +12,8 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 EXPECT = {"answer", "answer+offer", "handoff", "unanswerable", "out_of_scope", "safeguarding"}
 
 
-TUNING = sorted(GOLD.parent.glob("wigan-*.jsonl"))  # tuning sets: fitted and tuned on, never reported as test
+# The other gold files: sets fitted or tuned on, and held-out sets written apart; none holds a test question.
+TUNING = sorted(GOLD.parent.glob("wigan-*.jsonl"))
 
 
 def rows(path=GOLD):
