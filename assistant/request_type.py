@@ -13,21 +13,20 @@ The resident can always change the type in the form: this only saves them a step
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from assistant.guard import PLACEHOLDER
-from assistant.resources import load
+from assistant.resources import Patterns, load
 
 WEIGHTS = Path(__file__).resolve().parent / "data" / "request_type.json"
 
 
 @lru_cache(maxsize=1)
-def patterns() -> dict[str, list[re.Pattern[str]]]:
-    return {t: [re.compile(p, re.I) for p in ps] for t, ps in load("routing").get("request_type_patterns", {}).items()}
+def patterns() -> dict[str, Patterns]:
+    return {t: Patterns(ps) for t, ps in load("routing").get("request_type_patterns", {}).items()}
 
 
 def flags(question: str) -> np.ndarray:
@@ -37,7 +36,7 @@ def flags(question: str) -> np.ndarray:
     "removed" there asks for no erasure.
     """
     text = PLACEHOLDER.sub(" ", question)
-    return np.asarray([float(any(p.search(text) for p in ps)) for ps in patterns().values()], dtype=np.float32)
+    return np.asarray([float(ps.search(text)) for ps in patterns().values()], dtype=np.float32)
 
 
 class RequestTypeModel:

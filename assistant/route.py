@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +25,7 @@ from assistant.embedder import Embedder
 from assistant.lexical import tokens
 from assistant.models import Route
 from assistant.request_type import default_request_type_model
-from assistant.resources import load
+from assistant.resources import Patterns, load
 
 
 class Decision(BaseModel):
@@ -64,14 +63,13 @@ class Router:
                 for p in phrases:
                     self._labels.append((label, request_type))
                     self._examples.append(p)
-        compile_all = lambda key: [re.compile(p, re.I) for p in data.get(key, [])]  # noqa: E731
-        self._out_of_scope = compile_all("out_of_scope_patterns")
-        self._follow = compile_all("follow_up_patterns")
-        self._safeguarding = compile_all("safeguarding_patterns")
-        self._safeguarding_cues = compile_all("safeguarding_cues")
-        self._handoff = compile_all("handoff_patterns")
-        self._rights = compile_all("rights_patterns")
-        self._openers = compile_all("general_question_openers")
+        self._out_of_scope = Patterns(data.get("out_of_scope_patterns", []))
+        self._follow = Patterns(data.get("follow_up_patterns", []))
+        self._safeguarding = Patterns(data.get("safeguarding_patterns", []))
+        self._safeguarding_cues = Patterns(data.get("safeguarding_cues", []))
+        self._handoff = Patterns(data.get("handoff_patterns", []))
+        self._rights = Patterns(data.get("rights_patterns", []))
+        self._openers = Patterns(data.get("general_question_openers", []))
         topics = data.get("uncovered_topics", [])
         self._topics = self._embed(topics) if topics else None
         terms = [t.lower() for t in data["privacy_terms"]]
@@ -107,7 +105,7 @@ class Router:
 
     def is_follow_up(self, question: str) -> bool:
         self.warm_up()
-        return any(p.search(question.strip()) for p in self._follow) or len(tokens(question)) <= 2
+        return self._follow.search(question.strip()) or len(tokens(question)) <= 2
 
     def mentions_privacy(self, question: str) -> bool:
         low = question.lower()
@@ -121,9 +119,9 @@ class Router:
         """
         if safe_sim >= 0.62:
             return True
-        if not any(p.search(question) for p in self._safeguarding):
+        if not self._safeguarding.search(question):
             return False
-        cue = any(p.search(question) for p in self._safeguarding_cues)
+        cue = self._safeguarding_cues.search(question)
         return label == "safeguarding" or cue or not self.mentions_privacy(question)
 
     def vote(self, qvec: np.ndarray) -> tuple[dict[str, float], list[int]]:
@@ -147,7 +145,7 @@ class Router:
     def injection(self, question: str) -> bool:
         """An attempt to make the assistant do something else (never a privacy question)."""
         self.warm_up()
-        return any(p.search(question) for p in self._out_of_scope)
+        return self._out_of_scope.search(question)
 
     def signals(self, question: str, qvec: np.ndarray) -> dict[str, float]:
         """What the labelled phrasings and the patterns say about ``question`` (ROUTER_SIGNALS)."""
@@ -164,11 +162,11 @@ class Router:
             out[f"vote_{label}"] = votes.get(label, 0.0) / total
         out["uncovered_topic"] = float(np.max(self._topics @ qvec)) if self._topics is not None else 0.0
         out["pattern_injection"] = float(self.injection(question))
-        out["pattern_harm"] = float(any(p.search(question) for p in self._safeguarding))
-        out["pattern_harm_cue"] = float(any(p.search(question) for p in self._safeguarding_cues))
-        out["pattern_act"] = float(any(p.search(question) for p in self._handoff))
-        out["pattern_right"] = float(any(p.search(question) for p in self._rights))
-        out["general_opener"] = float(any(p.search(question.lower()) for p in self._openers))
+        out["pattern_harm"] = float(self._safeguarding.search(question))
+        out["pattern_harm_cue"] = float(self._safeguarding_cues.search(question))
+        out["pattern_act"] = float(self._handoff.search(question))
+        out["pattern_right"] = float(self._rights.search(question))
+        out["general_opener"] = float(self._openers.search(question))
         out["mentions_privacy"] = float(self.mentions_privacy(question))
         label = max(votes, key=votes.get)  # type: ignore[arg-type]
         out["at_risk"] = float(self.at_risk(question, label, out["max_safeguarding"]))
@@ -185,7 +183,9 @@ class Router:
         check agrees (``choose``), and always when words of harm come with a present,
         personal situation (``at_risk``): showing 999 to someone asking about records costs
         a line. When the same message also asks the council to act (the hand-off is that
-        probable), the signposting comes with the DPO form, so the request is not lost.
+        probable, or its words match a hand-off pattern), the signposting comes with the DPO
+        form, so the request is not lost; for the same reason a message worded as a request
+        is never given a plain answer (``choose``).
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
@@ -201,7 +201,8 @@ class Router:
         top = int(np.argmax(sims))
         base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),
                 "reason": ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])}
-        also_act = expect == "safeguarding" and probs.get("handoff", 0.0) >= self.safeguarding_handoff_probability
+        also_act = expect == "safeguarding" and (probs.get("handoff", 0.0) >= self.safeguarding_handoff_probability
+                                                 or bool(signals["pattern_act"]))
         if expect in ("answer+offer", "handoff") or also_act:
             route = "answer" if expect == "answer+offer" else expect
             offer = {"offers_handoff": True, "request_type": self.request_type(question, qvec)}
@@ -262,6 +263,11 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float,
             other = most_probable(without(probs, "safeguarding"), uncovered)
             return ("answer+offer" if other == "answer" else other), probs
         expect = "safeguarding"
+    if expect == "answer" and x[FEATURES.index("pattern_act")]:
+        # Worded as a request to act ("can you tell me everything you hold about me"): the
+        # model heard a question about what the notices say, but a request answered with a
+        # quote and no form is lost. A person at the council takes it.
+        expect = "handoff"
     return expect, probs
 
 

@@ -40,6 +40,46 @@ def test_handoff_cites_what_the_notice_says_when_it_does(bot):
 
 
 @pytest.mark.parametrize(
+    ("question", "request_type"),
+    # Worded as a wish or as a question to the council, each got a plain answer (a list of the
+    # kinds of data held, or nothing to do with it) and no form. None is in a gold file.
+    [("can you tell me everything you hold about me", "subject_access"),
+     ("id like all the information you have on my family", "subject_access"),
+     ("i\u2019d like to see everything social services wrote about us", "subject_access"),  # a phone's apostrophe
+     ("can you tell me who you've shared my info with", "other_question")],
+)
+def test_a_request_worded_as_a_wish_or_a_question_is_handed_to_a_person(bot, question, request_type):
+    answer = bot.ask(question)
+    assert answer.route == "handoff" and answer.offers_handoff
+    assert answer.request_type == request_type
+
+
+def test_a_request_worded_to_act_never_gets_a_plain_answer():
+    """route.choose: when the router would answer a message the hand-off patterns match, a person takes it."""
+    from assistant.route import FEATURES, RouteModel, choose
+
+    classes = ["answer", "answer+offer", "handoff"]
+    coef = np.zeros((3, len(FEATURES)), np.float32)
+    coef[:, FEATURES.index("emb_0")] = [2.0, 1.0, 0.0]  # answer most probable
+    model = RouteModel(classes, np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32), coef,
+                       np.zeros(3, np.float32))  # fmt: skip
+    x = np.zeros(len(FEATURES), np.float32)
+    x[FEATURES.index("emb_0")] = 1.0
+    assert choose(model, x, 0.3)[0] == "answer"
+    x[FEATURES.index("pattern_act")] = 1.0
+    assert choose(model, x, 0.3)[0] == "handoff"
+    coef[:, FEATURES.index("emb_0")] = [1.0, 2.0, 0.0]  # a question about a right keeps its answer and form
+    assert choose(model, x, 0.3)[0] == "answer+offer"
+
+
+def test_patterns_read_a_phone_s_curly_apostrophes_as_straight_ones():
+    from assistant.resources import Patterns
+
+    p = Patterns([r"^(do not|don't) share\b"])
+    assert p.search("Don\u2019t share my data") and p.search("don't share it") and not p.search("I share")
+
+
+@pytest.mark.parametrize(
     "question",
     ["Can I get a copy of the information you hold about me?", "How do I complain about how my data was handled?",
      "Do I have the right to ask you to correct my records?"],  # fmt: skip
@@ -94,7 +134,9 @@ def test_a_child_at_risk_gets_emergency_signposting_first(bot, question):
     ("question", "request_type"),
     [("My ex is violent and has threatened the kids; please delete my new address from your records so his family "
       "can't find us", "erasure"),
-     ("Please correct my file, it says my partner hit the baby but that was never said", "rectification")],
+     ("Please correct my file, it says my partner hit the baby but that was never said", "rectification"),
+     # Words of a request, though the router gave the hand-off little probability: it lost its form before.
+     ("Can you shred the notes about my son, I'm scared his dad will read them and hurt us", "erasure")],
 )
 def test_a_request_to_act_that_comes_with_signposting_is_not_lost(bot, question, request_type):
     """Signposting first; the request to act then goes to the form, pre-filled, as a hand-off's would."""

@@ -50,12 +50,16 @@ HELD_OUT = {
     "wigan-routing3.jsonl": (0.82, {"answer": 0.83, "handoff": 0.72, "out_of_scope": 0.87, "safeguarding": 0.95}),
     # Questions about children's data, most naming an age, beside children at risk in the same voice.
     "wigan-children.jsonl": (0.74, {"answer": 0.7, "handoff": 0.75, "safeguarding": 0.94}),
+    # Requests to act in residents' words (wishes, questions, stories) beside questions about a
+    # right and ordinary questions in the same voice. Seen: the patterns were mended after its errors.
+    "wigan-requests.jsonl": (0.8, {"answer": 0.88, "answer+offer": 0.85, "handoff": 0.73}),
 }
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
-FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3}
+FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests.jsonl": 3}
 # The request type the DPO form opens with, among the answers that offer it (70, 66 and 22 of them today).
-REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.85}
+REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.85,
+                       "wigan-requests.jsonl": 0.8}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -69,6 +73,7 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
     assert decided == []  # a request to act, or a child at risk, never gets a plain answer
+    assert m["form_offered"] == 1.0  # nor is a request to act left without the form, whatever its route
     alarms = [r["question"] for r in rows if r["route"] == "safeguarding" and r["expect"] != "safeguarding"]
     assert len(alarms) <= FALSE_ALARMS[name], alarms
     assert m["request_type_accuracy"] >= REQUEST_TYPE_FLOORS[name], m
@@ -137,7 +142,10 @@ def test_request_type_accuracy_counts_the_answers_that_offer_the_form():
             row("x", [], route="handoff", offers=True) | {"id": "q1", "request_type": "subject_access"},
             row("x", [], route="out_of_scope") | {"id": "q2", "request_type": None},  # no form offered
             row("x", [], route="handoff", offers=True) | {"id": "q3", "request_type": "erasure"}]  # fmt: skip
-    assert score(rows, gold, {"n": BODY})["request_type_accuracy"] == 0.5
+    m = score(rows, gold, {"n": BODY})
+    assert m["request_type_accuracy"] == 0.5
+    # Requests to act given the form, whatever the route: q2 got a pointer elsewhere and no form.
+    assert m["form_offered"] == round(2 / 3, 4)
     with pytest.raises(ValueError):
         GoldItem(id="q", question="q", expect="handoff", request_types=["delete_everything"])
 
