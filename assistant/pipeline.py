@@ -49,6 +49,8 @@ class Assistant:
         s = self.settings
         self.router = Router(self.embedder, safeguarding_probability=s.safeguarding_probability,
                              safeguarding_handoff_probability=s.safeguarding_handoff_probability,
+                             request_offer_probability=s.request_offer_probability,
+                             request_handoff_probability=s.request_handoff_probability,
                              cache_dir=s.data_dir / "cache")  # fmt: skip
         self.retriever = HybridRetriever(self.settings, self.store)
         self.selector = EvidenceSelector(

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,13 +42,15 @@ class Decision(BaseModel):
 class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
                  model: RouteModel | None = None, cache_dir: Path | None = None,
-                 safeguarding_handoff_probability: float = 0.2) -> None:  # fmt: skip
+                 safeguarding_handoff_probability: float = 0.2, request_offer_probability: float = 0.3,
+                 request_handoff_probability: float = 0.5) -> None:  # fmt: skip
         self.embedder = embedder
         self.cache_dir = cache_dir
         self.k = k
         self.safeguarding_probability = safeguarding_probability
         self.safeguarding_handoff_probability = safeguarding_handoff_probability
-        self.model = model  # a model of one's own comes without the shipped signposting check
+        self.requests = Requests(offer_at=request_offer_probability, handoff_at=request_handoff_probability)
+        self.model = model  # a model of one's own comes without the shipped checks
         self._matrix: np.ndarray | None = None
 
     def warm_up(self) -> None:
@@ -79,7 +82,7 @@ class Router:
                           for label in LABELS}  # fmt: skip
         self._matrix = self._embed(self._examples)
         # The fitted models are read at start-up, not on the first question.
-        default_route_model(), default_signposting_check(), default_request_type_model()
+        default_route_model(), default_signposting_check(), default_request_check(), default_request_type_model()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """The phrasings' vectors, kept in the cache folder between starts (keyed by their text)."""
@@ -183,16 +186,18 @@ class Router:
         check agrees (``choose``), and always when words of harm come with a present,
         personal situation (``at_risk``): showing 999 to someone asking about records costs
         a line. When the same message also asks the council to act (the hand-off is that
-        probable, or its words match a hand-off pattern), the signposting comes with the DPO
-        form, so the request is not lost; for the same reason a message worded as a request
-        is never given a plain answer (``choose``).
+        probable, its words match a hand-off pattern, or the request check takes it for a
+        request), the signposting comes with the DPO form, so the request is not lost; for the
+        same reason a request is never given a plain answer or a pointer elsewhere (``choose``).
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
         model = self.model or default_route_model()
         check = None if self.model else default_signposting_check()
+        requests = replace(self.requests, check=None if self.model else default_request_check())
         signals = self.signals(question, qvec)
-        expect, probs = choose(model, features(signals, evidence, qvec), self.safeguarding_probability, check)
+        x = features(signals, evidence, qvec)
+        expect, probs = choose(model, x, self.safeguarding_probability, check, requests)
         if signals["pattern_harm"] and signals["at_risk"]:
             # Words of harm in a present, personal situation: signposting comes first, even
             # when the same message also asks about records or asks the council to act.
@@ -202,7 +207,7 @@ class Router:
         base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),
                 "reason": ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])}
         also_act = expect == "safeguarding" and (probs.get("handoff", 0.0) >= self.safeguarding_handoff_probability
-                                                 or bool(signals["pattern_act"]))
+                                                 or bool(signals["pattern_act"]) or requests.offers(x))
         if expect in ("answer+offer", "handoff") or also_act:
             route = "answer" if expect == "answer+offer" else expect
             offer = {"offers_handoff": True, "request_type": self.request_type(question, qvec)}
@@ -237,8 +242,23 @@ def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.nda
 ANSWERING = ("answer", "answer+offer")
 
 
-def choose(model: RouteModel, x: np.ndarray, threshold: float,
-           check: RouteModel | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
+@dataclass(frozen=True)
+class Requests:
+    """The request check and its thresholds (``choose``): a second opinion on whether a message asks the council to act."""
+
+    check: RouteModel | None = None
+    offer_at: float = 0.3
+    handoff_at: float = 0.5
+
+    def probability(self, x: np.ndarray) -> float:
+        return self.check.probability(x, "handoff") if self.check is not None else 0.0
+
+    def offers(self, x: np.ndarray) -> bool:
+        return self.check is not None and self.probability(x) >= self.offer_at
+
+
+def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None,
+           requests: Requests | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
     """The route ``model`` gives the features ``x``, and its probabilities.
 
     Safeguarding needs only ``threshold`` (below what the other routes need), and, when
@@ -253,6 +273,16 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float,
     the question gets its most probable other route, and an answer comes with the DPO form:
     the router took the message for a child at risk, so it may be about more than the notices
     say, and a request to act in it ("keep my details from my ex") is not lost.
+
+    A request to act is never given a plain answer or a pointer elsewhere: the router's
+    answer becomes a hand-off when a hand-off pattern matches the words ("can you tell me
+    everything you hold about me"), and comes with the form when the ``requests`` check (the
+    same kind of model, fitted on the check's questions plus requests and questions about
+    one's own records in residents' words, eval/gold/wigan-requests*.jsonl) gives a request
+    to act ``offer_at`` or more ("I'm taking that consent back from today"); a message about
+    records the router took for off-topic ("your system still has me at my old flat") is
+    handed to a person from ``handoff_at``. Offering the form costs a line; a lost request
+    costs the resident their right.
     """
     probs = dict(zip(model.classes, model.probabilities(x).tolist()))
     uncovered = bool(x[FEATURES.index("other_service")])
@@ -264,10 +294,13 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float,
             return ("answer+offer" if other == "answer" else other), probs
         expect = "safeguarding"
     if expect == "answer" and x[FEATURES.index("pattern_act")]:
-        # Worded as a request to act ("can you tell me everything you hold about me"): the
-        # model heard a question about what the notices say, but a request answered with a
-        # quote and no form is lost. A person at the council takes it.
         expect = "handoff"
+    if requests is not None and requests.check is not None:
+        if expect == "answer" and requests.offers(x):
+            expect = "answer+offer"
+        elif expect == "out_of_scope" and x[FEATURES.index("mentions_privacy")] and \
+                requests.probability(x) >= requests.handoff_at:  # fmt: skip
+            expect = "handoff"
     return expect, probs
 
 
@@ -340,4 +373,10 @@ def default_route_model() -> RouteModel:
 @lru_cache(maxsize=1)
 def default_signposting_check() -> RouteModel | None:
     check = shipped_weights().get("signposting_check")
+    return RouteModel.from_dict(check) if check else None
+
+
+@lru_cache(maxsize=1)
+def default_request_check() -> RouteModel | None:
+    check = shipped_weights().get("request_check")
     return RouteModel.from_dict(check) if check else None

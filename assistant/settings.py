@@ -85,6 +85,15 @@ class Settings(BaseSettings):
         description="after emergency signposting, also offer the DPO form when the router gives a request to act"
         " this much",
     )
+    request_offer_probability: float = Field(
+        default=0.3, ge=0, le=1,
+        description="offer the DPO form with an answer when the request check gives a request to act this much",
+    )
+    request_handoff_probability: float = Field(
+        default=0.5, ge=0, le=1,
+        description="hand to a person a message about records the router took for off-topic, when the request check"
+        " gives a request to act this much",
+    )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
 

@@ -140,7 +140,8 @@ def cmd_train_router(args: argparse.Namespace) -> int:
     from eval.train_router import train
 
     train(tuning_assistant(args), gold_specs(args.gold), args.out, progress=not args.quiet,
-          request_type_out=args.out.with_name(REQUEST_TYPE_WEIGHTS.name), check_sources=gold_specs(args.check_gold))  # fmt: skip
+          request_type_out=args.out.with_name(REQUEST_TYPE_WEIGHTS.name), check_sources=gold_specs(args.check_gold),
+          request_sources=gold_specs(args.request_gold))  # fmt: skip
     return 0
 
 
@@ -230,13 +231,18 @@ def main(argv: list[str] | None = None) -> int:
             children = DEFAULT_GOLD.with_name("wigan-children-train.jsonl")
             t.add_argument("--check-gold", action="append", default=None, metavar="FILE[:SPLIT]",
                            help=f"more questions for the signposting check only (default: {children.name})")
-            t.set_defaults(default_check_gold=[str(children)])
+            requests = [DEFAULT_GOLD.with_name(f"wigan-requests{k}.jsonl") for k in ("", "2")]
+            t.add_argument("--request-gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                           help="more questions for the request check only (default: "
+                           + ", ".join(p.name for p in requests) + ")")  # fmt: skip
+            t.set_defaults(default_check_gold=[str(children)], default_request_gold=[str(p) for p in requests])
 
     args = parser.parse_args(argv)
     if hasattr(args, "default_gold"):
         args.gold = args.gold or args.default_gold
     if hasattr(args, "default_check_gold"):
         args.check_gold = args.check_gold or args.default_check_gold
+        args.request_gold = args.request_gold or args.default_request_gold
     from eval.gold import GoldError
 
     try:

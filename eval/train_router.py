@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from assistant.guard import check
 from assistant.pipeline import Assistant
 from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
 from assistant.request_type import RequestTypeModel
-from assistant.route import WEIGHTS, RouteModel, choose
+from assistant.route import WEIGHTS, Requests, RouteModel, choose
 from eval.gold import GoldItem
 from eval.train_adapter import cross_fitted
 
@@ -51,27 +52,32 @@ def folds(labels: list[str], seed: int = 0) -> np.ndarray:
 
 
 def out_of_fold(x: np.ndarray, y: list[str], c: float, threshold: float, router_questions: int | None = None,
-                check: bool = False) -> list[str]:  # fmt: skip
+                check: bool = False, check_questions: int | None = None,
+                requests: Requests | None = None) -> list[str]:  # fmt: skip
     """Each question's route from models fitted without its fold.
 
     The router is fitted on the first ``router_questions`` questions only (all by default);
-    with ``check``, the signposting check of each fold is fitted on all the fold's others.
+    with ``check``, the signposting check of each fold on the first ``check_questions`` of
+    the fold's others (all by default); with ``requests``, its request check on all of them.
     """
     n = len(y) if router_questions is None else router_questions
+    m = len(y) if check_questions is None else check_questions
     fold = folds(y)
     pred = [""] * len(y)
     for f in range(FOLDS):
         train = np.flatnonzero(fold != f)
         model = RouteModel.fit(x[train[train < n]], [y[i] for i in train if i < n], c=c)
-        second = RouteModel.fit(x[train], [y[i] for i in train], c=c) if check else None
+        second = RouteModel.fit(x[train[train < m]], [y[i] for i in train if i < m], c=c) if check else None
+        asked = replace(requests, check=RouteModel.fit(x[train], [y[i] for i in train], c=c)) if requests else None
         for i in np.flatnonzero(fold == f):
-            pred[i] = decide(model, x[i], threshold, second)
+            pred[i] = decide(model, x[i], threshold, second, asked)
     return pred
 
 
-def decide(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None) -> str:
+def decide(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None,
+           requests: Requests | None = None) -> str:  # fmt: skip
     """As Router.decide: the most probable route, safeguarding from a lower probability (see ``choose``)."""
-    return choose(model, x, threshold, check)[0]
+    return choose(model, x, threshold, check, requests)[0]
 
 
 def accuracy_table(y: list[str], pred: list[str], source: list[str]) -> str:
@@ -132,12 +138,15 @@ def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str]
 
 
 def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path = WEIGHTS, progress: bool = True,
-          request_type_out: Path = REQUEST_TYPE_WEIGHTS,
-          check_sources: list[tuple[str, list[GoldItem]]] = ()) -> dict:  # fmt: skip
-    """Fit the router on ``sources``, and its signposting check on those and ``check_sources``."""
-    items = [i for _, group in [*sources, *check_sources] for i in group]
-    source = [name for name, group in [*sources, *check_sources] for _ in group]
+          request_type_out: Path = REQUEST_TYPE_WEIGHTS, check_sources: list[tuple[str, list[GoldItem]]] = (),
+          request_sources: list[tuple[str, list[GoldItem]]] = ()) -> dict:  # fmt: skip
+    """Fit the router on ``sources``, its signposting check on those and ``check_sources``, and
+    its request check on all of them and ``request_sources``."""
+    groups = [*sources, *check_sources, *request_sources]
+    items = [i for _, group in groups for i in group]
+    source = [name for name, group in groups for _ in group]
     n = sum(len(group) for _, group in sources)
+    m = n + sum(len(group) for _, group in check_sources)
     y_all = [i.expect for i in items]
     x_all = collect(bot, items, progress)
     # The questions the shipped question adapter was fitted on get the signals of an adapter
@@ -166,7 +175,11 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
     model = RouteModel.fit(x, y, c=c)
     record = model.to_dict() | {"C": c, "questions": counts(source[:n]), "cv_accuracy": round(acc, 4)}
     if check_sources:
-        record["signposting_check"] = model_check(x_all, y_all, source, n, c, threshold)
+        record["signposting_check"] = model_check(x_all[:m], y_all[:m], source[:m], n, c, threshold)
+    if request_sources:
+        requests = Requests(offer_at=bot.settings.request_offer_probability,
+                            handoff_at=bot.settings.request_handoff_probability)  # fmt: skip
+        record["request_check"] = request_check(x_all, y_all, source, n, m, c, threshold, requests)
     out.write_text(json.dumps(record) + "\n", encoding="utf-8")
     print(f"weights written to {out}")
     train_request_types(bot, items[:n], source[:n], request_type_out)
@@ -186,6 +199,28 @@ def model_check(x: np.ndarray, y: list[str], source: list[str], n: int, c: float
         alarms = sum(p == "safeguarding" != t for p, t in zip(pred, y))
         missed = sum(t == "safeguarding" != p for p, t in zip(pred, y))
         print(f"  {name} the check: {alarms} other questions signposted, {missed} children at risk not signposted")
+    return RouteModel.fit(x, y, c=c).to_dict() | {"questions": counts(source)}
+
+
+def request_check(x: np.ndarray, y: list[str], source: list[str], n: int, m: int, c: float, threshold: float,
+                  requests: Requests) -> dict:  # fmt: skip
+    """The request check (route.choose), fitted on all the questions.
+
+    Prints, out of fold, how many requests to act are given the form with and without it, and
+    how many other questions change route (the router fitted on the first ``n`` questions,
+    the signposting check on the first ``m``).
+    """
+    without = out_of_fold(x, y, c, threshold, n, check=True, check_questions=m)
+    checked = out_of_fold(x, y, c, threshold, n, check=True, check_questions=m, requests=requests)
+    print(f"with the request check, out of fold (offer the form from {requests.offer_at}, "
+          f"hand off an off-topic route from {requests.handoff_at}):")  # fmt: skip
+    print(accuracy_table(y, checked, source))
+    asked = [i for i, t in enumerate(y) if t == "handoff"]
+    for name, pred in (("without", without), ("with", checked)):
+        given = sum(pred[i] in ("handoff", "answer+offer", "unanswerable") for i in asked)
+        print(f"  {name} the check: {given} of {len(asked)} requests to act given the form")
+    moved = sum(a != b and t != "handoff" for a, b, t in zip(without, checked, y))
+    print(f"  other questions whose route the check changed: {moved} of {len(y) - len(asked)}")
     return RouteModel.fit(x, y, c=c).to_dict() | {"questions": counts(source)}
 
 

@@ -72,6 +72,44 @@ def test_a_request_worded_to_act_never_gets_a_plain_answer():
     assert choose(model, x, 0.3)[0] == "answer+offer"
 
 
+@pytest.mark.parametrize(
+    "question",
+    # Nothing in the words asks the council for anything, yet each wants something done with one
+    # family's records; each got a plain answer and no form before the request check. None is in a gold file.
+    ["no more sharing with the youth service about my daughter", "is my name on any of your lists"],
+)
+def test_a_request_without_words_of_asking_still_gets_the_form(bot, question):
+    answer = bot.ask(question)
+    assert answer.route in ("answer", "handoff") and answer.offers_handoff and answer.request_type
+    assert "Data Protection Officer with the form" in answer.text
+
+
+def test_the_request_check_offers_the_form_and_takes_a_request_about_records_from_off_topic():
+    from assistant.route import FEATURES, Requests, RouteModel, choose
+
+    classes = ["answer", "handoff", "out_of_scope"]
+
+    def model(logits: list[float]) -> RouteModel:
+        coef = np.zeros((3, len(FEATURES)), np.float32)
+        coef[:, FEATURES.index("emb_0")] = logits
+        return RouteModel(classes, np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32), coef,
+                          np.zeros(3, np.float32))  # fmt: skip
+
+    x = np.zeros(len(FEATURES), np.float32)
+    x[FEATURES.index("emb_0")] = 1.0
+    unsure = Requests(check=model([0.0, 0.5, 0.0]))  # the check gives a request to act 0.45
+    sure = Requests(check=model([0.0, 3.0, 0.0]))  # 0.91
+    doubtful = Requests(check=model([2.0, 0.0, 0.0]))  # 0.11
+    answers, off_topic = model([2.0, 0.0, 0.0]), model([0.0, 0.0, 2.0])
+    assert choose(answers, x, 0.3, None, doubtful)[0] == "answer"
+    assert choose(answers, x, 0.3, None, unsure)[0] == "answer+offer"  # from offer_at (0.3): the form too
+    assert choose(off_topic, x, 0.3, None, sure)[0] == "out_of_scope"  # nothing about records in it
+    x[FEATURES.index("mentions_privacy")] = 1.0
+    assert choose(off_topic, x, 0.3, None, unsure)[0] == "out_of_scope"  # under handoff_at (0.5)
+    assert choose(off_topic, x, 0.3, None, sure)[0] == "handoff"
+    assert choose(off_topic, x, 0.3, None, Requests())[0] == "out_of_scope"  # no check: as before
+
+
 def test_patterns_read_a_phone_s_curly_apostrophes_as_straight_ones():
     from assistant.resources import Patterns
 

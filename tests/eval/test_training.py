@@ -73,6 +73,10 @@ def test_shipped_router_is_for_these_features_and_was_fitted_without_test():
     check = record["signposting_check"]
     assert tuple(check["features"]) == ROUTE_FEATURES and check["classes"] == record["classes"]
     assert check["questions"] == record["questions"] | {"wigan-children-train.jsonl": 301}
+    # The request check: those and the requests in residents' words too (never wigan-requests3, held out).
+    requests = record["request_check"]
+    assert tuple(requests["features"]) == ROUTE_FEATURES and requests["classes"] == record["classes"]
+    assert requests["questions"] == check["questions"] | {"wigan-requests.jsonl": 100, "wigan-requests2.jsonl": 100}
 
 
 def test_shipped_request_type_model_matches_the_patterns_and_was_fitted_without_test():
