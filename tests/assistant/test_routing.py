@@ -8,6 +8,26 @@ import pytest
 from assistant.guard import redact
 
 
+def one_feature_model(classes: list[str], logits: list[float]):  # noqa: ANN201
+    """A route model whose probabilities follow one feature (emb_0): softmax(logits) at emb_0 = 1."""
+    from assistant.route import FEATURES, RouteModel
+
+    coef = np.zeros((len(classes), len(FEATURES)), np.float32)
+    coef[:, FEATURES.index("emb_0")] = logits
+    return RouteModel(classes, np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32), coef,
+                      np.zeros(len(classes), np.float32))  # fmt: skip
+
+
+def features_with(*names: str) -> np.ndarray:
+    """A feature row with emb_0 = 1 and the named features (pattern flags, say) set."""
+    from assistant.route import FEATURES
+
+    x = np.zeros(len(FEATURES), np.float32)
+    for name in ("emb_0", *names):
+        x[FEATURES.index(name)] = 1.0
+    return x
+
+
 @pytest.mark.parametrize(
     "question, request_type",
     [
@@ -56,20 +76,14 @@ def test_a_request_worded_as_a_wish_or_a_question_is_handed_to_a_person(bot, que
 
 def test_a_request_worded_to_act_never_gets_a_plain_answer():
     """route.choose: when the router would answer a message the hand-off patterns match, a person takes it."""
-    from assistant.route import FEATURES, RouteModel, choose
+    from assistant.route import choose
 
     classes = ["answer", "answer+offer", "handoff"]
-    coef = np.zeros((3, len(FEATURES)), np.float32)
-    coef[:, FEATURES.index("emb_0")] = [2.0, 1.0, 0.0]  # answer most probable
-    model = RouteModel(classes, np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32), coef,
-                       np.zeros(3, np.float32))  # fmt: skip
-    x = np.zeros(len(FEATURES), np.float32)
-    x[FEATURES.index("emb_0")] = 1.0
-    assert choose(model, x, 0.3)[0] == "answer"
-    x[FEATURES.index("pattern_act")] = 1.0
-    assert choose(model, x, 0.3)[0] == "handoff"
-    coef[:, FEATURES.index("emb_0")] = [1.0, 2.0, 0.0]  # a question about a right keeps its answer and form
-    assert choose(model, x, 0.3)[0] == "answer+offer"
+    answers = one_feature_model(classes, [2.0, 1.0, 0.0])
+    assert choose(answers, features_with(), 0.3)[0] == "answer"
+    assert choose(answers, features_with("pattern_act"), 0.3)[0] == "handoff"
+    # A question about a right keeps its answer and form.
+    assert choose(one_feature_model(classes, [1.0, 2.0, 0.0]), features_with("pattern_act"), 0.3)[0] == "answer+offer"
 
 
 @pytest.mark.parametrize(
@@ -85,18 +99,12 @@ def test_a_request_without_words_of_asking_still_gets_the_form(bot, question):
 
 
 def test_the_request_check_offers_the_form_and_takes_a_request_about_records_from_off_topic():
-    from assistant.route import FEATURES, Requests, RouteModel, choose
+    from assistant.route import Requests, choose
 
-    classes = ["answer", "handoff", "out_of_scope"]
+    def model(logits: list[float]):  # noqa: ANN202
+        return one_feature_model(["answer", "handoff", "out_of_scope"], logits)
 
-    def model(logits: list[float]) -> RouteModel:
-        coef = np.zeros((3, len(FEATURES)), np.float32)
-        coef[:, FEATURES.index("emb_0")] = logits
-        return RouteModel(classes, np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32), coef,
-                          np.zeros(3, np.float32))  # fmt: skip
-
-    x = np.zeros(len(FEATURES), np.float32)
-    x[FEATURES.index("emb_0")] = 1.0
+    x = features_with()
     unsure = Requests(check=model([0.0, 0.5, 0.0]))  # the check gives a request to act 0.45
     sure = Requests(check=model([0.0, 3.0, 0.0]))  # 0.91
     doubtful = Requests(check=model([2.0, 0.0, 0.0]))  # 0.11
@@ -104,7 +112,7 @@ def test_the_request_check_offers_the_form_and_takes_a_request_about_records_fro
     assert choose(answers, x, 0.3, None, doubtful)[0] == "answer"
     assert choose(answers, x, 0.3, None, unsure)[0] == "answer+offer"  # from offer_at (0.3): the form too
     assert choose(off_topic, x, 0.3, None, sure)[0] == "out_of_scope"  # nothing about records in it
-    x[FEATURES.index("mentions_privacy")] = 1.0
+    x = features_with("mentions_privacy")
     assert choose(off_topic, x, 0.3, None, unsure)[0] == "out_of_scope"  # under handoff_at (0.5)
     assert choose(off_topic, x, 0.3, None, sure)[0] == "handoff"
     assert choose(off_topic, x, 0.3, None, Requests())[0] == "out_of_scope"  # no check: as before
@@ -209,18 +217,12 @@ def test_an_ordinary_question_about_a_child_of_some_age_is_answered_not_signpost
 
 
 def test_the_signposting_check_confirms_or_withdraws_and_a_withdrawn_answer_offers_the_form():
-    from assistant.route import FEATURES, RouteModel, choose
+    from assistant.route import choose
 
-    classes = ["answer", "handoff", "safeguarding"]
-    # Two one-feature models: the probabilities follow x's first feature (emb_0 below).
-    def model(logits: list[float]) -> RouteModel:
-        coef = np.zeros((3, len(FEATURES)), np.float32)
-        coef[:, FEATURES.index("emb_0")] = logits
-        return RouteModel(classes, np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32), coef,
-                          np.zeros(3, np.float32))  # fmt: skip
+    def model(logits: list[float]):  # noqa: ANN202
+        return one_feature_model(["answer", "handoff", "safeguarding"], logits)
 
-    x = np.zeros(len(FEATURES), np.float32)
-    x[FEATURES.index("emb_0")] = 1.0
+    x = features_with()
     router = model([1.0, 0.0, 1.2])  # safeguarding most probable, answer next
     assert choose(router, x, 0.3)[0] == "safeguarding"  # no check: as before
     assert choose(router, x, 0.3, model([0.0, 0.0, 0.5]))[0] == "safeguarding"  # p 0.45: the check agrees
