@@ -19,7 +19,8 @@ from assistant.guard import Checked, check
 from assistant.models import Answer, Retrieved, Scope, scope_ids
 from assistant.resources import reply
 from assistant.retrieve import Candidate, HybridRetriever
-from assistant.route import Router, features
+from assistant.route import Router
+from assistant.route_model import features
 from assistant.settings import Settings, get_settings
 from assistant.store import STORE_ERRORS, IndexMissing, NoticeStore, StoreUnavailable
 
@@ -162,7 +163,7 @@ class Assistant:
         return features(self.router.signals(q, qvec), self.evidence_signals(q, cands, sel, notice), qvec)
 
     def evidence_signals(self, question: str, cands: list[Candidate], sel: Selection, notice: Scope = None) -> dict[str, float]:
-        """What retrieval found, for the router (route.EVIDENCE_SIGNALS)."""
+        """What retrieval found, for the router (route_model.EVIDENCE_SIGNALS)."""
         words = tokens(question)
         unknown = self.retriever.unknown_terms(question)
         return {

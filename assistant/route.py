@@ -4,19 +4,17 @@ Signals: the question's embedding (computed once per question) against the label
 example phrasings of assistant/data/routing.yaml; the patterns of the same file for what
 embeddings blur (prompt injection, a request to act as opposed to a question about a right,
 words that say a child may be at risk, topics the notices don't cover); and what retrieval
-found. A multinomial logistic model (assistant/data/router.json, fitted by
-``python -m eval train-router`` on labelled questions, never the test split) weighs them.
-Phrasings and patterns are data: edit routing.yaml, then refit.
+found. The fitted models that weigh them, and the rules that choose the route, are in
+assistant/route_model.py. Phrasings and patterns are data: edit routing.yaml, then refit
+(``python -m eval train-router``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,8 @@ from assistant.lexical import tokens
 from assistant.models import Route
 from assistant.request_type import default_request_type_model
 from assistant.resources import Patterns, load
+from assistant.route_model import (LABELS, Requests, RouteModel, choose, default_request_check, default_route_model,
+                                   default_signposting_check, features)  # fmt: skip
 
 
 class Decision(BaseModel):
@@ -215,168 +215,3 @@ class Router:
         if expect == "unanswerable":
             return Decision(route="unanswerable", offers_handoff=True, request_type="other_question", **base)
         return Decision(route=expect, **base)  # type: ignore[arg-type]
-
-
-# Routing labels of routing.yaml's examples (``rights`` is answer+offer).
-LABELS = ("answer", "rights", "handoff", "safeguarding", "out_of_scope")
-ROUTER_SIGNALS = (
-    *(f"{kind}_{label}" for label in LABELS for kind in ("max", "top3")),
-    *(f"vote_{label}" for label in LABELS),
-    "uncovered_topic", "pattern_injection", "pattern_harm", "pattern_harm_cue", "pattern_act", "pattern_right",
-    "general_opener", "mentions_privacy", "at_risk",
-)  # fmt: skip
-# What retrieval and evidence selection found, computed by the pipeline.
-EVIDENCE_SIGNALS = ("top_score", "second_score", "best_similarity", "best_overlap", "unknown_terms",
-                    "unknown_share", "other_service", "log_words", "question_mark")  # fmt: skip
-EMBEDDING_DIM = 384
-FEATURES = (*ROUTER_SIGNALS, *EVIDENCE_SIGNALS, *(f"emb_{i}" for i in range(EMBEDDING_DIM)))
-WEIGHTS = Path(__file__).resolve().parent / "data" / "router.json"
-
-
-def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.ndarray) -> np.ndarray:
-    head = [signals[k] for k in ROUTER_SIGNALS] + [evidence[k] for k in EVIDENCE_SIGNALS]
-    return np.concatenate([np.asarray(head, dtype=np.float32), np.asarray(qvec, dtype=np.float32)])
-
-
-# The routes that answer from the notices' passages.
-ANSWERING = ("answer", "answer+offer")
-
-
-@dataclass(frozen=True)
-class Requests:
-    """The request check and its thresholds (``choose``): a second opinion on whether a message asks the council to act."""
-
-    check: RouteModel | None = None
-    offer_at: float = 0.3
-    handoff_at: float = 0.5
-
-    def probability(self, x: np.ndarray) -> float:
-        return self.check.probability(x, "handoff") if self.check is not None else 0.0
-
-    def offers(self, x: np.ndarray) -> bool:
-        return self.check is not None and self.probability(x) >= self.offer_at
-
-
-def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None,
-           requests: Requests | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
-    """The route ``model`` gives the features ``x``, and its probabilities.
-
-    Safeguarding needs only ``threshold`` (below what the other routes need), and, when
-    there is a ``check``, the check's agreement at the same threshold. The check is the
-    same kind of model fitted on more questions: the router's own training questions plus
-    questions about children's data in a parent's or a teenager's words
-    (eval/gold/wigan-children-train.jsonl). Fitted on the router's questions alone, the
-    model takes a child's age or "my lad" in a question for a sign of risk, and showed
-    999 to "how long do you keep stuff about my kid after they turn 18"; fitting the router
-    itself on the children's questions as well moved its other routes (lower on the test
-    split), so they only confirm or withdraw the signposting. When the check withdraws it,
-    the question gets its most probable other route, and an answer comes with the DPO form:
-    the router took the message for a child at risk, so it may be about more than the notices
-    say, and a request to act in it ("keep my details from my ex") is not lost.
-
-    A request to act is never given a plain answer or a pointer elsewhere: the router's
-    answer becomes a hand-off when a hand-off pattern matches the words ("can you tell me
-    everything you hold about me"), and comes with the form when the ``requests`` check (the
-    same kind of model, fitted on the check's questions plus requests and questions about
-    one's own records in residents' words, eval/gold/wigan-requests*.jsonl) gives a request
-    to act ``offer_at`` or more ("I'm taking that consent back from today"); a message about
-    records the router took for off-topic ("your system still has me at my old flat") is
-    handed to a person from ``handoff_at``. Offering the form costs a line; a lost request
-    costs the resident their right.
-    """
-    probs = dict(zip(model.classes, model.probabilities(x).tolist()))
-    uncovered = bool(x[FEATURES.index("other_service")])
-    expect = most_probable(probs, uncovered)
-    if expect == "safeguarding" or probs.get("safeguarding", 0.0) >= threshold:
-        confirmed = check is None or check.probability(x, "safeguarding") >= threshold
-        if not confirmed:
-            other = most_probable(without(probs, "safeguarding"), uncovered)
-            return ("answer+offer" if other == "answer" else other), probs
-        expect = "safeguarding"
-    if expect == "answer" and x[FEATURES.index("pattern_act")]:
-        expect = "handoff"
-    if requests is not None and requests.check is not None:
-        if expect == "answer" and requests.offers(x):
-            expect = "answer+offer"
-        elif expect == "out_of_scope" and x[FEATURES.index("mentions_privacy")] and \
-                requests.probability(x) >= requests.handoff_at:  # fmt: skip
-            expect = "handoff"
-    return expect, probs
-
-
-def without(probs: dict[str, float], route: str) -> dict[str, float]:
-    return {k: v for k, v in probs.items() if k != route}
-
-
-def most_probable(probs: dict[str, float], uncovered_service: bool) -> str:
-    """The most probable route; never an answering one when ``uncovered_service``.
-
-    The question then names a council service that no notice in scope mentions
-    (``other_service``): whatever passages retrieval found are about something else, so
-    quoting them as the answer would mislead.
-    """
-    ranked = sorted(probs, key=lambda k: -probs[k])
-    if uncovered_service:
-        ranked = [r for r in ranked if r not in ANSWERING] or ranked
-    return ranked[0]
-
-
-class RouteModel:
-    """Multinomial logistic regression: softmax(W · standardised(x) + b)."""
-
-    def __init__(self, classes: list[str], mean: np.ndarray, scale: np.ndarray, coef: np.ndarray,
-                 intercept: np.ndarray) -> None:  # fmt: skip
-        self.classes, self.mean, self.scale, self.coef, self.intercept = classes, mean, scale, coef, intercept
-
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
-        z = self.coef @ ((x - self.mean) / self.scale) + self.intercept
-        e = np.exp(z - z.max())
-        return e / e.sum()
-
-    def probability(self, x: np.ndarray, route: str) -> float:
-        return float(self.probabilities(x)[self.classes.index(route)]) if route in self.classes else 0.0
-
-    def to_dict(self) -> dict:
-        return {"features": list(FEATURES), "classes": self.classes, "mean": self.mean.round(6).tolist(),
-                "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
-                "intercept": self.intercept.round(6).tolist()}  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RouteModel":
-        if tuple(d["features"]) != FEATURES:
-            raise ValueError(f"{WEIGHTS} was fitted on other features: run `python -m eval train-router`")
-        arr = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
-        return cls(list(d["classes"]), arr("mean"), arr("scale"), arr("coef"), arr("intercept"))
-
-    @staticmethod
-    def fit(x: np.ndarray, y: list[str], c: float = 0.3) -> "RouteModel":
-        from sklearn.linear_model import LogisticRegression
-
-        mean = x.mean(axis=0)
-        scale = x.std(axis=0)
-        scale[scale < 1e-4] = 1.0  # a (near-)constant feature: leave it unscaled
-        model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit((x - mean) / scale, y)
-        return RouteModel([str(k) for k in model.classes_], mean.astype(np.float32), scale.astype(np.float32),
-                          model.coef_.astype(np.float32), model.intercept_.astype(np.float32))  # fmt: skip
-
-
-@lru_cache(maxsize=1)
-def shipped_weights() -> dict:
-    return json.loads(WEIGHTS.read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=1)
-def default_route_model() -> RouteModel:
-    return RouteModel.from_dict(shipped_weights())
-
-
-@lru_cache(maxsize=1)
-def default_signposting_check() -> RouteModel | None:
-    check = shipped_weights().get("signposting_check")
-    return RouteModel.from_dict(check) if check else None
-
-
-@lru_cache(maxsize=1)
-def default_request_check() -> RouteModel | None:
-    check = shipped_weights().get("request_check")
-    return RouteModel.from_dict(check) if check else None

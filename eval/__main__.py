@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(fn=cmd_bench)
 
     from assistant.rank import WEIGHTS as RANKER_WEIGHTS
-    from assistant.route import WEIGHTS as ROUTER_WEIGHTS
+    from assistant.route_model import WEIGHTS as ROUTER_WEIGHTS
 
     tuning = [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl"))]
     for name, what, fn, gold, out in (

@@ -21,7 +21,7 @@ from assistant.guard import check
 from assistant.pipeline import Assistant
 from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
 from assistant.request_type import RequestTypeModel
-from assistant.route import WEIGHTS, Requests, RouteModel, choose
+from assistant.route_model import WEIGHTS, Requests, RouteModel, choose
 from eval.gold import GoldItem
 from eval.train_adapter import cross_fitted
 
@@ -187,7 +187,7 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
 
 
 def model_check(x: np.ndarray, y: list[str], source: list[str], n: int, c: float, threshold: float) -> dict:
-    """The signposting check (route.choose), fitted on all the questions; the router is fitted on the first ``n``.
+    """The signposting check (route_model.choose), fitted on all the questions; the router is fitted on the first ``n``.
 
     Prints the out-of-fold routes with the check, and how many are signposted with and without it.
     """
@@ -204,7 +204,7 @@ def model_check(x: np.ndarray, y: list[str], source: list[str], n: int, c: float
 
 def request_check(x: np.ndarray, y: list[str], source: list[str], n: int, m: int, c: float, threshold: float,
                   requests: Requests) -> dict:  # fmt: skip
-    """The request check (route.choose), fitted on all the questions.
+    """The request check (route_model.choose), fitted on all the questions.
 
     Prints, out of fold, how many requests to act are given the form with and without it, and
     how many other questions change route (the router fitted on the first ``n`` questions,

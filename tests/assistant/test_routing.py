@@ -10,7 +10,7 @@ from assistant.guard import redact
 
 def one_feature_model(classes: list[str], logits: list[float]):  # noqa: ANN201
     """A route model whose probabilities follow one feature (emb_0): softmax(logits) at emb_0 = 1."""
-    from assistant.route import FEATURES, RouteModel
+    from assistant.route_model import FEATURES, RouteModel
 
     coef = np.zeros((len(classes), len(FEATURES)), np.float32)
     coef[:, FEATURES.index("emb_0")] = logits
@@ -20,7 +20,7 @@ def one_feature_model(classes: list[str], logits: list[float]):  # noqa: ANN201
 
 def features_with(*names: str) -> np.ndarray:
     """A feature row with emb_0 = 1 and the named features (pattern flags, say) set."""
-    from assistant.route import FEATURES
+    from assistant.route_model import FEATURES
 
     x = np.zeros(len(FEATURES), np.float32)
     for name in ("emb_0", *names):
@@ -75,8 +75,8 @@ def test_a_request_worded_as_a_wish_or_a_question_is_handed_to_a_person(bot, que
 
 
 def test_a_request_worded_to_act_never_gets_a_plain_answer():
-    """route.choose: when the router would answer a message the hand-off patterns match, a person takes it."""
-    from assistant.route import choose
+    """route_model.choose: when the router would answer a message the hand-off patterns match, a person takes it."""
+    from assistant.route_model import choose
 
     classes = ["answer", "answer+offer", "handoff"]
     answers = one_feature_model(classes, [2.0, 1.0, 0.0])
@@ -99,7 +99,7 @@ def test_a_request_without_words_of_asking_still_gets_the_form(bot, question):
 
 
 def test_the_request_check_offers_the_form_and_takes_a_request_about_records_from_off_topic():
-    from assistant.route import Requests, choose
+    from assistant.route_model import Requests, choose
 
     def model(logits: list[float]):  # noqa: ANN202
         return one_feature_model(["answer", "handoff", "out_of_scope"], logits)
@@ -152,7 +152,7 @@ def test_questions_about_services_these_notices_do_not_cover_are_unanswerable(bo
 
 
 def test_a_service_no_notice_mentions_is_never_answered_from_the_notices():
-    from assistant.route import most_probable
+    from assistant.route_model import most_probable
 
     probs = {"answer": 0.5, "answer+offer": 0.2, "unanswerable": 0.15, "handoff": 0.1, "out_of_scope": 0.05}
     assert most_probable(probs, uncovered_service=False) == "answer"
@@ -212,12 +212,12 @@ def test_an_ordinary_question_about_a_child_of_some_age_is_answered_not_signpost
     answer = bot.ask(question)
     assert answer.route == "answer" and answer.citations
     assert "call 999" not in answer.text
-    # The check withdrew what the router took for risk: the answer comes with the form (route.choose).
+    # The check withdrew what the router took for risk: the answer comes with the form (route_model.choose).
     assert answer.offers_handoff and answer.request_type
 
 
 def test_the_signposting_check_confirms_or_withdraws_and_a_withdrawn_answer_offers_the_form():
-    from assistant.route import choose
+    from assistant.route_model import choose
 
     def model(logits: list[float]):  # noqa: ANN202
         return one_feature_model(["answer", "handoff", "safeguarding"], logits)

@@ -58,9 +58,9 @@ def test_a_refit_on_dev_questions_ranks_their_evidence_and_generalises(bot):
 
 
 def test_shipped_router_is_for_these_features_and_was_fitted_without_test():
-    from assistant.route import FEATURES as ROUTE_FEATURES
-    from assistant.route import WEIGHTS as ROUTE_WEIGHTS
-    from assistant.route import default_route_model
+    from assistant.route_model import FEATURES as ROUTE_FEATURES
+    from assistant.route_model import WEIGHTS as ROUTE_WEIGHTS
+    from assistant.route_model import default_route_model
 
     record = json.loads(ROUTE_WEIGHTS.read_text(encoding="utf-8"))
     assert tuple(record["features"]) == ROUTE_FEATURES
