@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +48,8 @@ class Router:
         self.k = k
         self.safeguarding_probability = safeguarding_probability
         self.safeguarding_handoff_probability = safeguarding_handoff_probability
-        self.requests = Requests(offer_at=request_offer_probability, handoff_at=request_handoff_probability)
+        self.request_offer_probability = request_offer_probability
+        self.request_handoff_probability = request_handoff_probability
         self.model = model  # a model of one's own comes without the shipped checks
         self._matrix: np.ndarray | None = None
 
@@ -82,7 +82,12 @@ class Router:
                           for label in LABELS}  # fmt: skip
         self._matrix = self._embed(self._examples)
         # The fitted models are read at start-up, not on the first question.
-        default_route_model(), default_signposting_check(), default_request_check(), default_request_type_model()
+        shipped = self.model is None
+        self._model = default_route_model() if shipped else self.model
+        self._check = default_signposting_check() if shipped else None
+        self._requests = Requests(default_request_check() if shipped else None, self.request_offer_probability,
+                                  self.request_handoff_probability)  # fmt: skip
+        default_request_type_model()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """The phrasings' vectors, kept in the cache folder between starts (keyed by their text)."""
@@ -192,12 +197,9 @@ class Router:
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
-        model = self.model or default_route_model()
-        check = None if self.model else default_signposting_check()
-        requests = replace(self.requests, check=None if self.model else default_request_check())
-        signals = self.signals(question, qvec)
+        signals = self.signals(question, qvec)  # warms up
         x = features(signals, evidence, qvec)
-        expect, probs = choose(model, x, self.safeguarding_probability, check, requests)
+        expect, probs = choose(self._model, x, self.safeguarding_probability, self._check, self._requests)
         if signals["pattern_harm"] and signals["at_risk"]:
             # Words of harm in a present, personal situation: signposting comes first, even
             # when the same message also asks about records or asks the council to act.
@@ -207,7 +209,7 @@ class Router:
         base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),
                 "reason": ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])}
         also_act = expect == "safeguarding" and (probs.get("handoff", 0.0) >= self.safeguarding_handoff_probability
-                                                 or bool(signals["pattern_act"]) or requests.offers(x))
+                                                 or bool(signals["pattern_act"]) or self._requests.offers(x))
         if expect in ("answer+offer", "handoff") or also_act:
             route = "answer" if expect == "answer+offer" else expect
             offer = {"offers_handoff": True, "request_type": self.request_type(question, qvec)}

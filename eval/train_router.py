@@ -52,22 +52,21 @@ def folds(labels: list[str], seed: int = 0) -> np.ndarray:
 
 
 def out_of_fold(x: np.ndarray, y: list[str], c: float, threshold: float, router_questions: int | None = None,
-                check: bool = False, check_questions: int | None = None,
-                requests: Requests | None = None) -> list[str]:  # fmt: skip
+                check_questions: int | None = None, requests: Requests | None = None) -> list[str]:  # fmt: skip
     """Each question's route from models fitted without its fold.
 
     The router is fitted on the first ``router_questions`` questions only (all by default);
-    with ``check``, the signposting check of each fold on the first ``check_questions`` of
-    the fold's others (all by default); with ``requests``, its request check on all of them.
+    with ``check_questions``, the signposting check of each fold on the first that many of
+    the fold's others; with ``requests``, its request check on all of them.
     """
     n = len(y) if router_questions is None else router_questions
-    m = len(y) if check_questions is None else check_questions
+    m = check_questions
     fold = folds(y)
     pred = [""] * len(y)
     for f in range(FOLDS):
         train = np.flatnonzero(fold != f)
         model = RouteModel.fit(x[train[train < n]], [y[i] for i in train if i < n], c=c)
-        second = RouteModel.fit(x[train[train < m]], [y[i] for i in train if i < m], c=c) if check else None
+        second = RouteModel.fit(x[train[train < m]], [y[i] for i in train if i < m], c=c) if m else None
         asked = replace(requests, check=RouteModel.fit(x[train], [y[i] for i in train], c=c)) if requests else None
         for i in np.flatnonzero(fold == f):
             pred[i] = decide(model, x[i], threshold, second, asked)
@@ -192,7 +191,7 @@ def model_check(x: np.ndarray, y: list[str], source: list[str], n: int, c: float
     Prints the out-of-fold routes with the check, and how many are signposted with and without it.
     """
     plain = out_of_fold(x, y, c, threshold, n)
-    checked = out_of_fold(x, y, c, threshold, n, check=True)
+    checked = out_of_fold(x, y, c, threshold, n, check_questions=len(y))
     print(f"with the signposting check, out of fold (the router fitted on the first {n} questions only):")
     print(accuracy_table(y, checked, source))
     for name, pred in (("without", plain), ("with", checked)):
@@ -210,8 +209,8 @@ def request_check(x: np.ndarray, y: list[str], source: list[str], n: int, m: int
     how many other questions change route (the router fitted on the first ``n`` questions,
     the signposting check on the first ``m``).
     """
-    without = out_of_fold(x, y, c, threshold, n, check=True, check_questions=m)
-    checked = out_of_fold(x, y, c, threshold, n, check=True, check_questions=m, requests=requests)
+    without = out_of_fold(x, y, c, threshold, n, check_questions=m)
+    checked = out_of_fold(x, y, c, threshold, n, check_questions=m, requests=requests)
     print(f"with the request check, out of fold (offer the form from {requests.offer_at}, "
           f"hand off an off-topic route from {requests.handoff_at}):")  # fmt: skip
     print(accuracy_table(y, checked, source))
