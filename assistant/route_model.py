@@ -79,10 +79,12 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     everything you hold about me"), and comes with the form when the ``requests`` check (the
     same kind of model, fitted on the check's questions plus requests and questions about
     one's own records in residents' words, eval/gold/wigan-requests*.jsonl) gives a request
-    to act ``offer_at`` or more ("I'm taking that consent back from today"); a message about
-    records the router took for off-topic ("your system still has me at my old flat") is
-    handed to a person from ``handoff_at``. Offering the form costs a line; a lost request
-    costs the resident their right.
+    to act ``offer_at`` or more ("I'm taking that consent back from today"), and goes to a
+    person from ``handoff_at`` ("copy of my records pls"): the form then opens pre-filled and
+    the reply says plainly that the assistant cannot act on it. A message about records the
+    router took for off-topic ("your system still has me at my old flat") is handed to a
+    person from ``handoff_at`` too. Offering the form costs a line; a lost request costs the
+    resident their right.
     """
     probs = dict(zip(model.classes, model.probabilities(x).tolist()))
     uncovered = bool(x[FEATURES.index("other_service")])
@@ -96,10 +98,12 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     if expect == "answer" and x[FEATURES.index("pattern_act")]:
         expect = "handoff"
     if requests is not None and requests.check is not None:
-        if expect == "answer" and requests.offers(x):
+        asks = requests.probability(x)
+        if expect in ANSWERING and asks >= requests.handoff_at:
+            expect = "handoff"
+        elif expect == "answer" and asks >= requests.offer_at:
             expect = "answer+offer"
-        elif expect == "out_of_scope" and x[FEATURES.index("mentions_privacy")] and \
-                requests.probability(x) >= requests.handoff_at:  # fmt: skip
+        elif expect == "out_of_scope" and x[FEATURES.index("mentions_privacy")] and asks >= requests.handoff_at:
             expect = "handoff"
     return expect, probs
 

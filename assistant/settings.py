@@ -91,8 +91,8 @@ class Settings(BaseSettings):
     )
     request_handoff_probability: float = Field(
         default=0.5, ge=0, le=1,
-        description="hand to a person a message about records the router took for off-topic, when the request check"
-        " gives a request to act this much",
+        description="hand to a person a message the router would answer, or took for off-topic while it mentions"
+        " records, when the request check gives a request to act this much",
     )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)

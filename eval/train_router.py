@@ -212,7 +212,7 @@ def request_check(x: np.ndarray, y: list[str], source: list[str], n: int, m: int
     without = out_of_fold(x, y, c, threshold, n, check_questions=m)
     checked = out_of_fold(x, y, c, threshold, n, check_questions=m, requests=requests)
     print(f"with the request check, out of fold (offer the form from {requests.offer_at}, "
-          f"hand off an off-topic route from {requests.handoff_at}):")  # fmt: skip
+          f"hand off an answer or an off-topic route from {requests.handoff_at}):")  # fmt: skip
     print(accuracy_table(y, checked, source))
     asked = [i for i, t in enumerate(y) if t == "handoff"]
     for name, pred in (("without", without), ("with", checked)):

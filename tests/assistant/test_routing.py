@@ -98,7 +98,7 @@ def test_a_request_without_words_of_asking_still_gets_the_form(bot, question):
     assert "Data Protection Officer with the form" in answer.text
 
 
-def test_the_request_check_offers_the_form_and_takes_a_request_about_records_from_off_topic():
+def test_the_request_check_offers_the_form_or_hands_the_request_to_a_person():
     from assistant.route_model import Requests, choose
 
     def model(logits: list[float]):  # noqa: ANN202
@@ -111,6 +111,10 @@ def test_the_request_check_offers_the_form_and_takes_a_request_about_records_fro
     answers, off_topic = model([2.0, 0.0, 0.0]), model([0.0, 0.0, 2.0])
     assert choose(answers, x, 0.3, None, doubtful)[0] == "answer"
     assert choose(answers, x, 0.3, None, unsure)[0] == "answer+offer"  # from offer_at (0.3): the form too
+    assert choose(answers, x, 0.3, None, sure)[0] == "handoff"  # from handoff_at (0.5): a person takes it
+    rights = one_feature_model(["answer", "answer+offer", "handoff"], [1.0, 2.0, 0.0])
+    assert choose(rights, x, 0.3, None, unsure)[0] == "answer+offer"
+    assert choose(rights, x, 0.3, None, sure)[0] == "handoff"
     assert choose(off_topic, x, 0.3, None, sure)[0] == "out_of_scope"  # nothing about records in it
     x = features_with("mentions_privacy")
     assert choose(off_topic, x, 0.3, None, unsure)[0] == "out_of_scope"  # under handoff_at (0.5)

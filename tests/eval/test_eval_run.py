@@ -46,14 +46,14 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
 # nothing is fitted on them: held-out measures of routing, 20-56 questions per behaviour.
 # (Their floors sit a question or two under today's levels; routing3 leans on the confusable pairs.)
 HELD_OUT = {
-    "wigan-routing2.jsonl": (0.88, {"answer": 0.9, "handoff": 0.8, "out_of_scope": 0.9, "safeguarding": 0.95}),
-    "wigan-routing3.jsonl": (0.82, {"answer": 0.83, "handoff": 0.72, "out_of_scope": 0.87, "safeguarding": 0.95}),
+    "wigan-routing2.jsonl": (0.9, {"answer": 0.9, "handoff": 0.88, "out_of_scope": 0.9, "safeguarding": 0.95}),
+    "wigan-routing3.jsonl": (0.85, {"answer": 0.83, "handoff": 0.84, "out_of_scope": 0.87, "safeguarding": 0.95}),
     # Questions about children's data, most naming an age, beside children at risk in the same voice.
-    "wigan-children.jsonl": (0.74, {"answer": 0.7, "handoff": 0.75, "safeguarding": 0.94}),
+    "wigan-children.jsonl": (0.75, {"answer": 0.7, "handoff": 0.9, "safeguarding": 0.94}),
     # Requests to act in residents' words (wishes, stories, statements that a record is wrong)
     # beside questions about a right and ordinary questions in the same voice. (wigan-requests.jsonl
     # and wigan-requests2.jsonl, of the same kind, are fitted on by the request check.)
-    "wigan-requests3.jsonl": (0.68, {"answer": 0.82, "answer+offer": 0.8, "handoff": 0.58}),
+    "wigan-requests3.jsonl": (0.78, {"answer": 0.82, "answer+offer": 0.8, "handoff": 0.79}),
 }
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
