@@ -14,6 +14,7 @@ import numpy as np
 from assistant.compose import compose
 from assistant.embedder import Embedder, shared_embedder
 from assistant.evidence import EvidenceSelector, Selection
+from assistant.facts import AskedFacts
 from assistant.lexical import tokens
 from assistant.guard import Checked, check
 from assistant.models import Answer, Retrieved, Scope, scope_ids
@@ -54,6 +55,7 @@ class Assistant:
                              request_handoff_probability=s.request_handoff_probability,
                              cache_dir=s.data_dir / "cache")  # fmt: skip
         self.retriever = HybridRetriever(self.settings, self.store)
+        self.facts = AskedFacts()
         self.selector = EvidenceSelector(
             max_quotes=s.max_quotes, margin=s.evidence_margin, overlap_weight=s.evidence_overlap_weight,
             passage_weight=s.evidence_passage_weight, rank_penalty=s.evidence_rank_penalty,
@@ -134,8 +136,11 @@ class Assistant:
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
-        if decision.route == "unanswerable" or not found:
-            return Answer(route="unanswerable", text=self._with_note(reply("unanswerable"), checked.note),
+        # A question asking for a kind of fact (an amount, an email address) that no passage found holds.
+        missing = self.facts.missing(q, (c.text for c in cands)) if decision.route == "answer" else None
+        if decision.route == "unanswerable" or not found or missing:
+            text = reply("unanswerable_fact", what=missing.what) if missing else reply("unanswerable")
+            return Answer(route="unanswerable", text=self._with_note(text, checked.note),
                           retrieved=retrieved, offers_handoff=True, request_type="other_question")  # fmt: skip
         text = quoted + (f"\n\n{reply('offer')}" if decision.offers_handoff else "")
         return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved,

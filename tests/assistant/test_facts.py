@@ -1,0 +1,41 @@
+"""A question asking for a kind of fact (an amount, an email address) the passages found hold none of."""
+
+import pytest
+
+from assistant.facts import AskedFacts
+from tests.conftest import ROOT
+
+NOTICE = (ROOT / "knowledge" / "wigan-local-authority-education-2017.md").read_text(encoding="utf-8")
+CHARGE = next(line.strip() for line in NOTICE.splitlines() if "small charge" in line)
+
+
+def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
+    facts = AskedFacts()
+    assert "We may make a small charge for this service." in CHARGE  # the notice's own words
+    assert facts.missing("How much is the charge for a copy of my file?", [CHARGE]).name == "money"
+    assert facts.missing("what\u2019s the fee for copies", [CHARGE]).name == "money"  # a phone's apostrophe
+    assert facts.missing("How much is the charge for a copy?", [CHARGE + " The fee is £10."]) is None  # one is there
+    assert facts.missing("Do you charge for a copy of my data?", [CHARGE]) is None  # yes or no: the passage answers
+    assert facts.missing("How much data do you hold on my son?", [CHARGE]) is None  # not an amount of money
+    assert facts.missing("Which email address should I write to?", [NOTICE]).name == "email"  # no address in it
+    assert facts.missing("What do you do with my email address?", [NOTICE]) is None  # a question about the data
+    assert facts.missing("how many years do you keep it", [CHARGE]) is None  # a duration, not a count
+    assert facts.missing("how many people can open my file", ["Three officers can."]) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "what"),
+    [("How much do you charge for a copy of my son's records?", "an amount of money"),
+     ("Which email address should I send my request to?", "an email address")],  # fmt: skip
+)
+def test_the_notices_do_not_give_the_fact_asked_for(bot, question, what):
+    """The passages retrieval finds are on the topic, and quoting them would read as an answer they are not."""
+    answer = bot.ask(question)
+    assert answer.route == "unanswerable" and not answer.citations
+    assert f"don't give {what}" in answer.text
+    assert answer.offers_handoff  # the DPO can say
+
+
+def test_a_question_the_passage_answers_is_still_answered(bot):
+    answer = bot.ask("Do you charge for a copy of my data?")
+    assert answer.route == "answer" and any("small charge" in c.quote for c in answer.citations)
