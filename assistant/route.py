@@ -51,6 +51,9 @@ class Router:
         self.request_offer_probability = request_offer_probability
         self.request_handoff_probability = request_handoff_probability
         self.model = model  # a model of one's own comes without the shipped checks
+        # Off when fitting: computing features needs no fitted model, and the shipped weights
+        # may have been fitted on other features (a signal added to routing.yaml).
+        self.needs_models = True
         self._matrix: np.ndarray | None = None
 
     def warm_up(self) -> None:
@@ -81,7 +84,11 @@ class Router:
         self._by_label = {label: np.asarray([i for i, (lab, _) in enumerate(self._labels) if lab == label])
                           for label in LABELS}  # fmt: skip
         self._matrix = self._embed(self._examples)
-        # The fitted models are read at start-up, not on the first question.
+        if self.needs_models:
+            self._load_models()
+
+    def _load_models(self) -> None:
+        """The fitted models are read at start-up, not on the first question."""
         shipped = self.model is None
         self._model = default_route_model() if shipped else self.model
         self._check = default_signposting_check() if shipped else None

@@ -119,7 +119,9 @@ def tuning_assistant(args: argparse.Namespace):  # noqa: ANN201
     from assistant.pipeline import Assistant
     from assistant.settings import Settings
 
-    return Assistant(Settings(**({"index_dir": args.index} if args.index else {})))
+    bot = Assistant(Settings(**({"index_dir": args.index} if args.index else {})))
+    bot.router.needs_models = False  # it computes features; the shipped weights may be for other ones
+    return bot
 
 
 def gold_specs(specs: list[str]) -> list[tuple[str, list]]:

@@ -105,3 +105,21 @@ def test_a_refit_request_type_model_generalises_to_questions_written_apart(bot, 
     questions = [check(i.question, bot.settings.max_question_chars).question for i in held]  # as asked: redacted
     right = [model.predict(q, bot.embedder.embed_query(q)) in i.request_types for q, i in zip(questions, held)]
     assert len(held) >= 60 and np.mean(right) >= 0.85, np.mean(right)
+
+
+def test_the_router_can_be_refitted_when_the_shipped_weights_are_for_other_features(monkeypatch):
+    """A signal added to routing.yaml makes the shipped router.json stale; train-router must still run."""
+    import argparse
+
+    import assistant.route as route
+    from eval.__main__ import tuning_assistant
+
+    def stale():  # noqa: ANN202
+        raise ValueError("router.json was fitted on other features")
+
+    monkeypatch.setattr(route, "default_route_model", stale)
+    bot = tuning_assistant(argparse.Namespace(index=None))
+    bot.router.warm_up()  # the phrasings and patterns, which features need; no fitted model
+    assert bot.router.signals("delete my file", bot.embedder.embed_query("delete my file"))["pattern_act"] == 1.0
+    with pytest.raises(ValueError, match="other features"):
+        route.Router(bot.embedder).warm_up()  # answering questions does need it
