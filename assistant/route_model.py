@@ -23,7 +23,7 @@ ROUTER_SIGNALS = (
     *(f"{kind}_{label}" for label in LABELS for kind in ("max", "top3")),
     *(f"vote_{label}" for label in LABELS),
     "uncovered_topic", "pattern_injection", "pattern_harm", "pattern_harm_cue", "pattern_act", "pattern_right",
-    "general_opener", "mentions_privacy", "at_risk",
+    "general_opener", "asking_whether", "mentions_privacy", "at_risk",
 )  # fmt: skip
 # What retrieval and evidence selection found, computed by the pipeline.
 EVIDENCE_SIGNALS = ("top_score", "second_score", "best_similarity", "best_overlap", "unknown_terms",
@@ -85,6 +85,11 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     router took for off-topic ("your system still has me at my old flat") is handed to a
     person from ``handoff_at`` too. Offering the form costs a line; a lost request costs the
     resident their right.
+
+    A first-person question about what one may do ("can I take my son off the register?",
+    "am I allowed to see my file?": ``asking_whether``) asks about a right, not for the thing
+    itself: it is answered from the notice with the form, whatever the router, the patterns
+    or the request check made of it, and never with a plain answer when it names a right.
     """
     probs = dict(zip(model.classes, model.probabilities(x).tolist()))
     uncovered = bool(x[FEATURES.index("other_service")])
@@ -95,7 +100,10 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             other = most_probable(without(probs, "safeguarding"), uncovered)
             return ("answer+offer" if other == "answer" else other), probs
         expect = "safeguarding"
-    if expect == "answer" and x[FEATURES.index("pattern_act")]:
+    asking = bool(x[FEATURES.index("asking_whether")])
+    if expect == "answer" and asking and (x[FEATURES.index("pattern_act")] or x[FEATURES.index("pattern_right")]):
+        expect = "answer+offer"
+    elif expect == "answer" and x[FEATURES.index("pattern_act")]:
         expect = "handoff"
     if requests is not None and requests.check is not None:
         asks = requests.probability(x)
@@ -105,6 +113,8 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             expect = "answer+offer"
         elif expect == "out_of_scope" and x[FEATURES.index("mentions_privacy")] and asks >= requests.handoff_at:
             expect = "handoff"
+    if expect == "handoff" and asking:
+        expect = "answer+offer"
     return expect, probs
 
 

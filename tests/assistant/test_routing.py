@@ -86,6 +86,49 @@ def test_a_request_worded_to_act_never_gets_a_plain_answer():
     assert choose(one_feature_model(classes, [1.0, 2.0, 0.0]), features_with("pattern_act"), 0.3)[0] == "answer+offer"
 
 
+def test_a_first_person_question_about_what_one_may_do_is_answered_with_the_form():
+    """route_model.choose: "can I take my son off the register?" asks about a right; it is not a request."""
+    from assistant.route_model import choose
+
+    classes = ["answer", "answer+offer", "handoff"]
+    handoffs = one_feature_model(classes, [0.0, 1.0, 2.0])
+    answers = one_feature_model(classes, [2.0, 1.0, 0.0])
+    assert choose(handoffs, features_with(), 0.3)[0] == "handoff"
+    assert choose(handoffs, features_with("asking_whether"), 0.3)[0] == "answer+offer"
+    assert choose(answers, features_with("pattern_act", "asking_whether"), 0.3)[0] == "answer+offer"  # not a plain answer
+    assert choose(answers, features_with("pattern_right", "asking_whether"), 0.3)[0] == "answer+offer"
+    assert choose(answers, features_with("pattern_right"), 0.3)[0] == "answer"  # the router's own call
+
+
+def test_asking_whether_is_told_from_asking_for_the_thing():
+    from assistant.resources import Patterns, load
+
+    asking = Patterns(load("routing")["asking_whether_patterns"])
+    for q in ["Can I take my son off the register later?", "am i allowed to see my file", "could we opt out of the stats",
+              "Is it possible to get my records corrected?", "can incorrect stuff be taken off her record",
+              "is there a way to update our details"]:  # fmt: skip
+        assert asking.search(q), q
+    for q in ["Can I have a copy of my file?", "please can I see my son's records", "Could you delete my file?",
+              "Delete my file."]:  # fmt: skip
+        assert not asking.search(q), q
+
+
+@pytest.mark.parametrize(
+    ("question", "route", "request_type"),
+    # None is in a gold file. Before the rule (and the refit it came with) the second was handed
+    # off as a request to act, and the third, a request, was answered with the form.
+    [("Can I take my son off the disabled children's register if we change our minds?", "answer", "erasure"),
+     ("Am I allowed to see what the school sends you about me?", "answer", None),
+     ("Please can I have a copy of my son's file?", "handoff", "subject_access")],  # fmt: skip
+)
+def test_a_question_about_a_right_is_answered_and_a_request_handed_off(bot, question, route, request_type):
+    answer = bot.ask(question)
+    assert answer.route == route and answer.offers_handoff, answer
+    assert request_type is None or answer.request_type == request_type
+    if route == "answer":
+        assert answer.citations and "Data Protection Officer with the form" in answer.text
+
+
 @pytest.mark.parametrize(
     "question",
     # Nothing in the words asks the council for anything, yet each wants something done with one
