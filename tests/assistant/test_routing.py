@@ -109,7 +109,7 @@ def test_asking_whether_is_told_from_asking_for_the_thing():
               "is there a way to update our details"]:  # fmt: skip
         assert asking.search(q), q
     for q in ["Can I have a copy of my file?", "please can I see my son's records", "Could you delete my file?",
-              "Delete my file."]:  # fmt: skip
+              "Delete my file.", "please can my son be taken off the register"]:  # fmt: skip
         assert not asking.search(q), q
 
 
