@@ -38,6 +38,14 @@ def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.nda
     return np.concatenate([np.asarray(head, dtype=np.float32), np.asarray(qvec, dtype=np.float32)])
 
 
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
+
+
+def flag(x: np.ndarray, name: str) -> bool:
+    """Whether the signal ``name`` (a pattern that matched, say) is on in the feature row ``x``."""
+    return bool(x[_COLUMN[name]])
+
+
 # The routes that answer from the notices' passages.
 ANSWERING = ("answer", "answer+offer")
 
@@ -92,7 +100,7 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     or the request check made of it, and never with a plain answer when it names a right.
     """
     probs = dict(zip(model.classes, model.probabilities(x).tolist()))
-    uncovered = bool(x[FEATURES.index("other_service")])
+    uncovered = flag(x, "other_service")
     expect = most_probable(probs, uncovered)
     if expect == "safeguarding" or probs.get("safeguarding", 0.0) >= threshold:
         confirmed = check is None or check.probability(x, "safeguarding") >= threshold
@@ -100,10 +108,8 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             other = most_probable(without(probs, "safeguarding"), uncovered)
             return ("answer+offer" if other == "answer" else other), probs
         expect = "safeguarding"
-    asking = bool(x[FEATURES.index("asking_whether")])
-    if expect == "answer" and asking and (x[FEATURES.index("pattern_act")] or x[FEATURES.index("pattern_right")]):
-        expect = "answer+offer"
-    elif expect == "answer" and x[FEATURES.index("pattern_act")]:
+    asking = flag(x, "asking_whether")
+    if expect == "answer" and flag(x, "pattern_act") and not asking:
         expect = "handoff"
     if requests is not None and requests.check is not None:
         asks = requests.probability(x)
@@ -111,9 +117,9 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             expect = "handoff"
         elif expect == "answer" and asks >= requests.offer_at:
             expect = "answer+offer"
-        elif expect == "out_of_scope" and x[FEATURES.index("mentions_privacy")] and asks >= requests.handoff_at:
+        elif expect == "out_of_scope" and flag(x, "mentions_privacy") and asks >= requests.handoff_at:
             expect = "handoff"
-    if expect == "handoff" and asking:
+    if asking and (expect == "handoff" or expect == "answer" and (flag(x, "pattern_act") or flag(x, "pattern_right"))):
         expect = "answer+offer"
     return expect, probs
 
