@@ -158,15 +158,13 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
         print(f"{len(seen)} questions the adapter was fitted on: signals from adapters fitted without them")
     x, y = x_all[:n], y_all[:n]
     threshold = bot.settings.safeguarding_probability
-    best = None
+    tried = []
     for c in C_GRID:
         pred = out_of_fold(x, y, c, threshold)
         acc = float(np.mean([p == t for p, t in zip(pred, y)]))
         print(f"C={c}: cross-validated behaviour accuracy {acc:.3f}")
-        if best is None or acc > best[1]:
-            best = (c, acc, pred)
-    assert best is not None
-    c, acc, pred = best
+        tried.append((c, acc, pred))
+    c, acc, pred = pick_c(tried, shipped_c(out))
     print(f"chose C={c}; out-of-fold accuracy per file and expected behaviour:")
     print(accuracy_table(y, pred, source[:n]))
     wrong = [(t, p) for t, p in zip(y, pred) if t in ("handoff", "safeguarding") and p == "answer"]
@@ -183,6 +181,26 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
     print(f"weights written to {out}")
     train_request_types(bot, items[:n], source[:n], request_type_out)
     return record
+
+
+def shipped_c(path: Path) -> float | None:
+    """The C of the router already at ``path``, if any."""
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["C"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def pick_c(tried: list[tuple[float, float, list[str]]], keep: float | None) -> tuple[float, float, list[str]]:
+    """The (C, accuracy, routes) with the best out-of-fold accuracy; on a tie, the shipped router's C ``keep``.
+
+    Cross-validated accuracies a question or two apart are noise: a refit that adds a signal
+    should not also move the regularisation, and every route with it, unless another C does
+    better. Among other ties, the first (the strongest regularisation).
+    """
+    best = max(acc for _, acc, _ in tried)
+    ties = [t for t in tried if t[1] == best]
+    return next((t for t in ties if t[0] == keep), ties[0])
 
 
 def model_check(x: np.ndarray, y: list[str], source: list[str], n: int, c: float, threshold: float) -> dict:
