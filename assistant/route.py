@@ -77,6 +77,7 @@ class Router:
         self._rights = Patterns(data.get("rights_patterns", []))
         self._openers = Patterns(data.get("general_question_openers", []))
         self._asking = Patterns(data.get("asking_whether_patterns", []))
+        self._why = Patterns(data.get("asking_why_patterns", []))
         topics = data.get("uncovered_topics", [])
         self._topics = self._embed(topics) if topics else None
         terms = [t.lower() for t in data["privacy_terms"]]
@@ -184,6 +185,7 @@ class Router:
         out["pattern_right"] = float(self._rights.search(question))
         out["general_opener"] = float(self._openers.search(question))
         out["asking_whether"] = float(self._asking.search(question))
+        out["asking_why"] = float(self._why.search(question))
         out["mentions_privacy"] = float(self.mentions_privacy(question))
         label = max(votes, key=votes.get)  # type: ignore[arg-type]
         out["at_risk"] = float(self.at_risk(question, label, out["max_safeguarding"]))

@@ -23,7 +23,7 @@ ROUTER_SIGNALS = (
     *(f"{kind}_{label}" for label in LABELS for kind in ("max", "top3")),
     *(f"vote_{label}" for label in LABELS),
     "uncovered_topic", "pattern_injection", "pattern_harm", "pattern_harm_cue", "pattern_act", "pattern_right",
-    "general_opener", "asking_whether", "mentions_privacy", "at_risk",
+    "general_opener", "asking_whether", "asking_why", "mentions_privacy", "at_risk",
 )  # fmt: skip
 # What retrieval and evidence selection found, computed by the pipeline.
 EVIDENCE_SIGNALS = ("top_score", "second_score", "best_similarity", "best_overlap", "unknown_terms",
@@ -98,6 +98,12 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     "am I allowed to see my file?": ``asking_whether``) asks about a right, not for the thing
     itself: it is answered from the notice with the form, whatever the router, the patterns
     or the request check made of it, and never with a plain answer when it names a right.
+
+    Asking why the council does something in general ("why would the council keep photos of
+    children in care?": ``asking_why``) is answered from the notices, which give the reasons,
+    instead of being handed off as a question about one family's case ("why did you give my
+    address to my ex?"), unless its words ask the council to act ("why are you still holding
+    our file? I want it deleted"). The request check then weighs it like any other answer.
     """
     probs = dict(zip(model.classes, model.probabilities(x).tolist()))
     uncovered = flag(x, "other_service")
@@ -111,6 +117,8 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     asking = flag(x, "asking_whether")
     if expect == "answer" and flag(x, "pattern_act") and not asking:
         expect = "handoff"
+    if expect == "handoff" and flag(x, "asking_why") and not flag(x, "pattern_act"):
+        expect = "answer"  # the request check may still offer the form, or hand it to a person
     if requests is not None and requests.check is not None:
         asks = requests.probability(x)
         if expect in ANSWERING and asks >= requests.handoff_at:

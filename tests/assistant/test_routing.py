@@ -113,6 +113,54 @@ def test_asking_whether_is_told_from_asking_for_the_thing():
         assert not asking.search(q), q
 
 
+def test_asking_why_the_council_does_something_is_answered_unless_it_asks_the_council_to_act():
+    """route_model.choose: "why would you keep photos of my kids?" asks for the notices' reasons, not a judgement."""
+    from assistant.route_model import Requests, choose
+
+    classes = ["answer", "answer+offer", "handoff"]
+    handoffs = one_feature_model(classes, [0.0, 1.0, 2.0])
+    assert choose(handoffs, features_with(), 0.3)[0] == "handoff"
+    assert choose(handoffs, features_with("asking_why"), 0.3)[0] == "answer"
+    assert choose(handoffs, features_with("asking_why", "pattern_act"), 0.3)[0] == "handoff"  # "...I want it deleted"
+    # The request check weighs it like any other answer: the form from 0.3, a person from 0.5.
+    sure, unsure = one_feature_model(["answer", "handoff"], [0.0, 3.0]), one_feature_model(["answer", "handoff"], [0.2, 0.0])
+    assert choose(handoffs, features_with("asking_why"), 0.3, None, Requests(check=sure))[0] == "handoff"  # 0.95
+    assert choose(handoffs, features_with("asking_why"), 0.3, None, Requests(check=unsure))[0] == "answer+offer"  # 0.45
+    # A question about a right keeps its form.
+    assert choose(one_feature_model(classes, [1.0, 2.0, 0.0]), features_with("asking_why"), 0.3)[0] == "answer+offer"
+
+
+def test_asking_why_in_general_is_told_from_asking_why_it_was_done():
+    from assistant.resources import Patterns, load
+
+    why = Patterns(load("routing")["asking_why_patterns"])
+    for q in ["Why would the council keep photos of my kids?", "lol why does the council want that",
+              "why do u need my bank details", "why on earth would TfGM get my kids info",
+              "Why can\u2019t you delete files when a case closes?"]:  # fmt: skip
+        assert why.search(q), q
+    for q in ["Why did you give my address to my ex?", "why has my file been sent to the police",
+              "why was I not told", "Do you keep photos of children?"]:  # fmt: skip
+        assert not why.search(q), q
+    # A judgement is asked for with or without a word between: "was that even allowed?".
+    act = Patterns(load("routing")["handoff_patterns"])
+    assert act.search("it's got nothing to do with her. was that even allowed") and act.search("was it lawful")
+
+
+@pytest.mark.parametrize(
+    ("question", "route"),
+    # None is in a gold file. Before the asking_why rule the first three were handed off.
+    [("why would the council pass my son's details to the police?", "answer"),
+     ("why would the school give my kids details to the council", "answer"),
+     ("why would the council share info about my son with youth offending", "answer"),
+     ("Why did you pass my son's details to the police?", "handoff"),
+     ("why does my daughter's plan mention my mental health? was that even allowed", "handoff")],  # fmt: skip
+)
+def test_asking_why_the_council_shares_is_answered_and_why_it_shared_is_handed_off(bot, question, route):
+    answer = bot.ask(question)
+    assert answer.route == route, answer
+    assert answer.citations if route == "answer" else answer.offers_handoff
+
+
 @pytest.mark.parametrize(
     ("question", "route", "request_type"),
     # None is in a gold file. Before the rule (and the refit it came with) the second was handed

@@ -16,7 +16,7 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 # Floors that CI enforces on the held-out test split. The issue's targets are higher
 # (recall@3 0.95, behaviour 0.95); these sit a question or two under today's levels, to catch
 # regressions without failing when an index built afresh flips one question.
-FLOORS = {"recall@3": 0.92, "cited_recall": 0.87, "groundedness": 1.0, "behaviour_accuracy": 0.9, "citation_precision": 0.49,
+FLOORS = {"recall@3": 0.92, "cited_recall": 0.87, "groundedness": 1.0, "behaviour_accuracy": 0.92, "citation_precision": 0.49,
           "request_type_accuracy": 0.9}
 # Per expected behaviour (issue targets: 0.95 each); 9-10 questions each on the test split.
 ROUTE_FLOORS = {"answer": 0.9, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.66, "out_of_scope": 0.77,
@@ -58,19 +58,22 @@ HELD_OUT = {
     # "could you...", "is it possible..."): only the meaning tells them apart. Written after the
     # asking_whether rule was chosen, to measure it; never fitted on.
     "wigan-asking.jsonl": (0.8, {"answer": 0.76, "answer+offer": 0.82, "handoff": 0.8}),
+    # "Why" questions: why the council does something in general, beside why something was done
+    # in one family's case or whether it was right. Written after the asking_why rule was chosen.
+    "wigan-why.jsonl": (0.84, {"answer": 0.83, "handoff": 0.76, "out_of_scope": 0.87, "safeguarding": 0.95}),
 }
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
-                "wigan-asking.jsonl": 1}
+                "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3}
 # The request type the DPO form opens with, among the answers that offer it (wigan-children: 19 of
 # 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
-                       "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76}
+                       "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
-               "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94}
+               "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -85,8 +88,11 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
     # A request to act, or a child at risk, never gets a plain answer: none on the test split and
     # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
-    # doesn't and never has. That's just wrong.": a correction asked without a word of asking).
-    assert len(decided) <= (1 if name == "wigan-requests3.jsonl" else 0), decided
+    # doesn't and never has. That's just wrong.": a correction asked without a word of asking), and
+    # two on wigan-why, both before the asking_why rule too ("...why can't you just transfer all our
+    # records to their children's services? please do it"; "he's told school he doesnt want his
+    # details passed on, so why is it still going out to the council").
+    assert len(decided) <= {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2}.get(name, 0), decided
     assert m["form_offered"] >= FORM_FLOORS[name], m  # nor is a request to act left without the form
     alarms = [r["question"] for r in rows if r["route"] == "safeguarding" and r["expect"] != "safeguarding"]
     assert len(alarms) <= FALSE_ALARMS[name], alarms
