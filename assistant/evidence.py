@@ -7,6 +7,7 @@ question asks for the list, or just the items that stand out ("...the police?").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -15,6 +16,20 @@ from pydantic import BaseModel
 from assistant.lexical import tokens
 from assistant.models import Unit
 from assistant.retrieve import Candidate
+
+
+# A sentence that leans on the one before it is quoted with it: one that opens with a word
+# pointing back ("This is to support the provision of their education up to the age of 20",
+# "This right transfers to the child...", "It was last updated...") or ends on one ("...may pass
+# information to us to help us to do this"). Not "This notice..." (the notice itself), nor an
+# "it" that points at nothing ("It is important that...").
+LEANS_BACK = re.compile(
+    r"""^(this|these|that|those|such)\b(?!\s+(local\s+authority\s+)?(privacy\s+)?notice\b)
+      | ^(it|they)\b(?!\s+is\s+\w+\s+(that|for|to)\b)
+      | ^(thus|therefore|however)\b
+      | \b(this|that)\W*$""",
+    re.I | re.X,
+)
 
 
 class Evidence(BaseModel):
@@ -111,12 +126,32 @@ class EvidenceSelector:
             return self._from_list(best, home, scored, pieces.get(best.passage_id, [home]))
         near = [e for e in scored if e.score >= best.score - self.margin and e.notice_id == best.notice_id
                 and (not same_passage or e.passage_id == best.passage_id)][:3]  # fmt: skip
+        by_unit = {(e.passage_id, e.unit.start): e for e in scored}
         if len(home.text) <= self.whole_paragraph_chars:
             # A short paragraph is quoted whole: its other sentences are the context of the best one.
-            by_unit = {(e.passage_id, e.unit.start): e for e in scored}
             whole = [by_unit[(home.passage_id, u.start)] for u in home.units]
             near = whole + [e for e in near if e.passage_id != home.passage_id]
-        return near
+        return self._with_neighbours(near, by_id, by_unit)
+
+    @staticmethod
+    def _with_neighbours(near: list[Evidence], by_id: dict[str, Candidate],
+                         by_unit: dict[tuple[str, int], Evidence]) -> list[Evidence]:  # fmt: skip
+        """``near`` plus the sentences that lean on one of them, or that one leans on (LEANS_BACK)."""
+        out: dict[tuple[str, int], Evidence] = {}
+        for e in near:
+            units = [u for u in by_id[e.passage_id].units if u.kind == "sentence"]
+            i = next((k for k, u in enumerate(units) if u.start == e.unit.start), None)
+            if i is None:
+                out[(e.passage_id, e.unit.start)] = e
+                continue
+            lo, hi = i, i
+            while lo > 0 and LEANS_BACK.search(units[lo].text):
+                lo -= 1
+            while hi + 1 < len(units) and LEANS_BACK.search(units[hi + 1].text):
+                hi += 1
+            for u in units[lo : hi + 1]:
+                out.setdefault((e.passage_id, u.start), by_unit[(e.passage_id, u.start)])
+        return list(out.values())
 
     def _from_list(self, best: Evidence, home: Candidate, scored: list[Evidence], pieces: list[Candidate]) -> list[Evidence]:
         """The intro plus the whole list, or plus the items that stand out from the rest."""

@@ -202,3 +202,32 @@ def test_a_short_list_is_quoted_whole(bot: Assistant, question, wanted):
     assert answer.route == "answer" and all(w in quoted for w in wanted), quoted
     # One short list is one citation: intro and items are consecutive in the notice.
     assert len([c for c in answer.citations if "Ethnicity" in c.quote or "Tel:" in c.quote]) == 1
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(bot: Assistant):
+    """evidence.LEANS_BACK, on the real notices: "...to help us to do this" needs what "this" is."""
+    from assistant.evidence import Evidence, EvidenceSelector
+
+    retriever = bot.retriever
+    row = next(i for i, text in enumerate(retriever.docs) if "Education and Skills Act 2008" in text)
+    home = retriever._candidate(row)
+    units = home.units
+    assert [u.text[:20] for u in units] == ["Education and traini", "This is to support t", "Education institutio"]
+
+    def ev(c, u):  # noqa: ANN001, ANN202
+        return Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id, score=0.0, similarity=0.0)
+
+    by_unit = {(home.passage_id, u.start): ev(home, u) for u in units}
+    near = EvidenceSelector._with_neighbours([by_unit[(home.passage_id, units[2].start)]], {home.passage_id: home}, by_unit)
+    # The last sentence ends on "this"; the one before opens with "This": all three, in order.
+    assert [e.unit.start for e in near] == sorted(u.start for u in units)
+    near = EvidenceSelector._with_neighbours([by_unit[(home.passage_id, units[0].start)]], {home.passage_id: home}, by_unit)
+    assert [e.unit.start for e in near] == [u.start for u in units]  # a chain: each leans on the one before
+    # "It is important that..." points at nothing: the sentence before it stays out.
+    row = next(i for i, text in enumerate(retriever.docs) if "It is important that the personal data" in text)
+    other = retriever._candidate(row)
+    k = next(k for k, u in enumerate(other.units) if u.text.startswith("It is important"))
+    by_unit = {(other.passage_id, u.start): ev(other, u) for u in other.units}
+    near = EvidenceSelector._with_neighbours([by_unit[(other.passage_id, other.units[k].start)]], {other.passage_id: other},
+                                             by_unit)  # fmt: skip
+    assert [e.unit.text[:15] for e in near] == ["It is important"]
