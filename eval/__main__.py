@@ -217,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.route_model import WEIGHTS as ROUTER_WEIGHTS
 
     tuning = [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl"))]
+    # The ranker and the adapter learn from every question with evidence that is not held out:
+    # those the router and its checks are fitted on too.
+    fitted = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in ("routing", "children-train", "requests", "requests2")]
     for name, what, fn, gold, out in (
-        ("train-ranker", "the ranking weights", cmd_train_ranker, tuning, RANKER_WEIGHTS),
+        ("train-ranker", "the ranking weights", cmd_train_ranker, [*tuning, *fitted], RANKER_WEIGHTS),
         ("train-router", "the router", cmd_train_router, [*tuning, str(DEFAULT_GOLD.with_name("wigan-routing.jsonl"))],
          ROUTER_WEIGHTS),
     ):  # fmt: skip

@@ -1,7 +1,9 @@
 """Fit the ranking weights (assistant/data/ranker.json) and the question adapter
 (assistant/data/adapter.npz) on tuning questions.
 
-Only the gold set's ``dev`` split and the separate tuning set are used, never ``test``.
+The questions with evidence quotes in the files the router is fitted on are used (by default the
+gold set's ``dev`` split, the tuning set and the routing, children's and request files the
+router and its checks learn from), never ``test`` nor a held-out file.
 The adapter's penalty and the ranker's regularisation are chosen together by
 cross-validation grouped by question, on signals from adapters fitted without the
 question (eval/train_adapter.py); the cross-validated evidence recall@1/3 is printed for
