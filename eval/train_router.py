@@ -164,7 +164,7 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
         acc = float(np.mean([p == t for p, t in zip(pred, y)]))
         print(f"C={c}: cross-validated behaviour accuracy {acc:.3f}")
         tried.append((c, acc, pred))
-    c, acc, pred = pick_c(tried, shipped_c(out))
+    c, acc, pred = pick_c(tried, shipped_c(out), 1 / len(y))
     print(f"chose C={c}; out-of-fold accuracy per file and expected behaviour:")
     print(accuracy_table(y, pred, source[:n]))
     wrong = [(t, p) for t, p in zip(y, pred) if t in ("handoff", "safeguarding") and p == "answer"]
@@ -191,16 +191,18 @@ def shipped_c(path: Path) -> float | None:
         return None
 
 
-def pick_c(tried: list[tuple[float, float, list[str]]], keep: float | None) -> tuple[float, float, list[str]]:
-    """The (C, accuracy, routes) with the best out-of-fold accuracy; on a tie, the shipped router's C ``keep``.
+def pick_c(tried: list[tuple[float, float, list[str]]], keep: float | None,
+           noise: float = 0.0) -> tuple[float, float, list[str]]:  # fmt: skip
+    """The (C, accuracy, routes) with the best out-of-fold accuracy, unless the shipped router's
+    C ``keep`` is within ``noise`` of it (train passes one question's worth).
 
-    Cross-validated accuracies a question or two apart are noise: a refit that adds a signal
-    should not also move the regularisation, and every route with it, unless another C does
-    better. Among other ties, the first (the strongest regularisation).
+    Cross-validated accuracies a question apart are noise: a refit that adds a signal or a
+    phrase should not also move the regularisation, and every route with it, unless another C
+    does better by more than that. Among ties, the first (the strongest regularisation).
     """
     best = max(acc for _, acc, _ in tried)
-    ties = [t for t in tried if t[1] == best]
-    return next((t for t in ties if t[0] == keep), ties[0])
+    kept = next((t for t in tried if t[0] == keep and t[1] >= best - noise - 1e-9), None)
+    return kept or next(t for t in tried if t[1] == best)
 
 
 def model_check(x: np.ndarray, y: list[str], source: list[str], n: int, c: float, threshold: float) -> dict:

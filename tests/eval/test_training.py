@@ -125,7 +125,7 @@ def test_the_router_can_be_refitted_when_the_shipped_weights_are_for_other_featu
         route.Router(bot.embedder).warm_up()  # answering questions does need it
 
 
-def test_a_refit_keeps_the_shipped_regularisation_unless_another_does_better(tmp_path):
+def test_a_refit_keeps_the_shipped_regularisation_unless_another_does_better_by_more_than_a_question(tmp_path):
     from eval.train_router import pick_c, shipped_c
 
     tried = [(0.03, 0.906, ["a"]), (0.1, 0.906, ["b"]), (0.3, 0.901, ["c"])]
@@ -133,6 +133,8 @@ def test_a_refit_keeps_the_shipped_regularisation_unless_another_does_better(tmp
     assert pick_c(tried, keep=0.3)[0] == 0.03  # the shipped C does worse: the best (first of the tied)
     assert pick_c(tried, keep=None)[0] == 0.03
     assert pick_c([(0.03, 0.90, []), (0.1, 0.91, [])], keep=0.03)[0] == 0.1  # another does better
+    assert pick_c([(0.03, 0.906, []), (0.1, 0.904, [])], keep=0.1, noise=1 / 384)[0] == 0.1  # by one question: noise
+    assert pick_c([(0.03, 0.906, []), (0.1, 0.900, [])], keep=0.1, noise=1 / 384)[0] == 0.03  # by more
     weights = tmp_path / "router.json"
     assert shipped_c(weights) is None  # no router yet
     weights.write_text(json.dumps({"C": 0.1}))
