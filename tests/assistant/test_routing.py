@@ -246,6 +246,14 @@ def test_questions_about_services_these_notices_do_not_cover_are_unanswerable(bo
     assert answer.offers_handoff
 
 
+def test_a_question_about_another_council_service_is_not_answered_from_the_notices(bot):
+    # Not in a gold file; answered with quotes about children's "assessment and planning"
+    # before "planning permission" was among routing.yaml's council services.
+    assert bot.retriever.uncovered_services("Do I need planning permission for a loft conversion?") == ["planning permission"]
+    answer = bot.ask("Do I need planning permission for a loft conversion?")
+    assert answer.route == "out_of_scope" and not answer.citations
+
+
 def test_a_service_no_notice_mentions_is_never_answered_from_the_notices():
     from assistant.route_model import most_probable
 
