@@ -19,14 +19,17 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("How much data do you hold on my son?", [CHARGE]) is None  # not an amount of money
     assert facts.missing("Which email address should I write to?", [NOTICE]).name == "email"  # no address in it
     assert facts.missing("What do you do with my email address?", [NOTICE]) is None  # a question about the data
-    assert facts.missing("how many years do you keep it", [CHARGE]) is None  # a duration, not a count
+    assert facts.missing("how many years do you keep it", [CHARGE]).name == "period"  # a duration, not a count
+    assert facts.missing("exactly how long do you keep it", ["We keep it for 6 years."]) is None  # one is there
+    assert facts.missing("how long do you keep it", [CHARGE]) is None  # "as long as necessary" answers that
     assert facts.missing("how many people can open my file", ["Three officers can."]) is None
 
 
 @pytest.mark.parametrize(
     ("question", "what"),
     [("How much do you charge for a copy of my son's records?", "an amount of money"),
-     ("Which email address should I send my request to?", "an email address")],  # fmt: skip
+     ("Which email address should I send my request to?", "an email address"),
+     ("How many years exactly do you keep early help records?", "a length of time")],  # fmt: skip
 )
 def test_the_notices_do_not_give_the_fact_asked_for(bot, question, what):
     """The passages retrieval finds are on the topic, and quoting them would read as an answer they are not."""
@@ -39,3 +42,5 @@ def test_the_notices_do_not_give_the_fact_asked_for(bot, question, what):
 def test_a_question_the_passage_answers_is_still_answered(bot):
     answer = bot.ask("Do you charge for a copy of my data?")
     assert answer.route == "answer" and any("small charge" in c.quote for c in answer.citations)
+    answer = bot.ask("How long do you keep my family's records?")
+    assert answer.route == "answer" and any("as long as necessary" in c.quote for c in answer.citations)
