@@ -73,7 +73,7 @@ def test_scoped_question_is_answered_as_in_an_index_of_its_notices_alone(bot: As
 
 
 def test_a_service_counts_as_covered_when_a_notice_in_scope_mentions_it(bot: Assistant, crowded: Assistant, notices):
-    q = "How long do you keep my housing file?"
+    q = "How long do you keep my housing application?"
     assert bot.retriever.uncovered_services(q) == ["housing"]
     # Among the synthetic notices, Housing has its own: covered, unless the question is
     # restricted to the real notices.
