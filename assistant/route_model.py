@@ -114,10 +114,10 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             other = most_probable(without(probs, "safeguarding"), uncovered)
             return ("answer+offer" if other == "answer" else other), probs
         expect = "safeguarding"
-    asking = flag(x, "asking_whether")
-    if expect == "answer" and flag(x, "pattern_act") and not asking:
+    asking, act = flag(x, "asking_whether"), flag(x, "pattern_act")
+    if expect == "answer" and act and not asking:
         expect = "handoff"
-    if expect == "handoff" and flag(x, "asking_why") and not flag(x, "pattern_act"):
+    if expect == "handoff" and flag(x, "asking_why") and not act:
         expect = "answer"  # the request check may still offer the form, or hand it to a person
     if requests is not None and requests.check is not None:
         asks = requests.probability(x)
@@ -127,7 +127,7 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             expect = "answer+offer"
         elif expect == "out_of_scope" and flag(x, "mentions_privacy") and asks >= requests.handoff_at:
             expect = "handoff"
-    if asking and (expect == "handoff" or expect == "answer" and (flag(x, "pattern_act") or flag(x, "pattern_right"))):
+    if asking and (expect == "handoff" or expect == "answer" and (act or flag(x, "pattern_right"))):
         expect = "answer+offer"
     return expect, probs
 
