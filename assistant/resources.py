@@ -36,3 +36,10 @@ class Patterns:
     def search(self, text: str) -> bool:
         text = text.translate(STRAIGHT_QUOTES)
         return any(p.search(text) for p in self.compiled)
+
+    def remove(self, text: str) -> str:
+        """``text`` without the spans any of the patterns match."""
+        text = text.translate(STRAIGHT_QUOTES)
+        for p in self.compiled:
+            text = p.sub(" ", text)
+        return text

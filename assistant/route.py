@@ -73,6 +73,7 @@ class Router:
         self._follow = Patterns(data.get("follow_up_patterns", []))
         self._safeguarding = Patterns(data.get("safeguarding_patterns", []))
         self._safeguarding_cues = Patterns(data.get("safeguarding_cues", []))
+        self._recorded_harm = Patterns(data.get("recorded_harm_patterns", []))
         self._handoff = Patterns(data.get("handoff_patterns", []))
         self._rights = Patterns(data.get("rights_patterns", []))
         self._openers = Patterns(data.get("general_question_openers", []))
@@ -131,13 +132,16 @@ class Router:
     def at_risk(self, question: str, label: str, safe_sim: float) -> bool:
         """Harm words in a present, personal situation; or a question like a safeguarding one.
 
+        Harm words that only say what a record holds ("the assessment says I was drunk") or
+        tell of the past ("six years ago") don't count (``recorded_harm_patterns``).
+
         Errs towards signposting: showing 999 to someone asking about records costs a line,
         missing a child at risk costs far more.
         """
         if safe_sim >= 0.62:
             return True
-        if not self._safeguarding.search(question):
-            return False
+        if not self._safeguarding.search(self._recorded_harm.remove(question)):
+            return False  # no harm words, or only as what a record says or as the past
         cue = self._safeguarding_cues.search(question)
         return label == "safeguarding" or cue or not self.mentions_privacy(question)
 

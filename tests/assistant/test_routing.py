@@ -439,3 +439,45 @@ def test_the_words_that_name_a_right_flag_its_request_type_but_placeholders_do_n
     assert named("I object to you using my data") == {"objection"}
     # "[phone removed]" is the assistant's word, not the resident's: it asks for no erasure.
     assert named("can someone from data protection ring me back on 07700 900123 about my case") == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "route"),
+    # Words of harm as what a record says, or as the past: each was signposted with 999 before
+    # (recorded_harm_patterns). None is in a gold file.
+    [("the plan says I was violent at the contact visit which never happened, take that out", "handoff"),
+     ("The report claims my husband hit our son. That is false and I want it corrected.", "handoff"),
+     ("Ten years ago my kids were on a child protection plan because of neglect. How long do you keep that?",
+      "answer"),
+     # "high" as in a school's name, not as in drugs
+     ("Your system has my son at his old primary. He started at Bedford High this year.", "handoff")],
+)
+def test_harm_words_about_records_or_the_past_are_not_signposted(bot, question, route):
+    answer = bot.ask(question)
+    assert answer.route == route
+    assert "call 999" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    # Harm now, beside words about records; and signs of grooming without a harm word (not in a gold file).
+    ["how long do you keep domestic abuse reports? my partner hits me in front of the kids most nights",
+     "the report says my daughter is safe at home but her stepdad still hits her",
+     "my 14 yo has a boyfriend who's 25, he picks her up from school and buys her phones"],
+)
+def test_harm_now_beside_words_about_records_is_still_signposted(bot, question):
+    answer = bot.ask(question)
+    assert answer.route == "safeguarding"
+    assert answer.text.startswith("**If a child is in immediate danger, call 999 now.**")
+
+
+def test_recorded_harm_patterns_remove_only_what_a_record_says():
+    from assistant.resources import Patterns, load
+
+    recorded = Patterns(load("routing")["recorded_harm_patterns"])
+    harm = Patterns(load("routing")["safeguarding_patterns"])
+    assert not harm.search(recorded.remove("The assessment says I was drunk at the meeting."))
+    # The rest of the message is still read: the harm in its second sentence is found.
+    assert harm.search(recorded.remove("The assessment says I was drunk. My partner hits the kids."))
+    assert not harm.search(recorded.remove("Six years ago we escaped domestic abuse. Do you still keep that?"))
+
