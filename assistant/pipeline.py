@@ -53,6 +53,7 @@ class Assistant:
                              safeguarding_handoff_probability=s.safeguarding_handoff_probability,
                              request_offer_probability=s.request_offer_probability,
                              request_handoff_probability=s.request_handoff_probability,
+                             uncovered_topic_similarity=s.uncovered_topic_similarity,
                              cache_dir=s.data_dir / "cache")  # fmt: skip
         self.retriever = HybridRetriever(self.settings, self.store)
         self.facts = AskedFacts()

@@ -42,7 +42,8 @@ class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
                  model: RouteModel | None = None, cache_dir: Path | None = None,
                  safeguarding_handoff_probability: float = 0.2, request_offer_probability: float = 0.3,
-                 request_handoff_probability: float = 0.5) -> None:  # fmt: skip
+                 request_handoff_probability: float = 0.5,
+                 uncovered_topic_similarity: float | None = None) -> None:  # fmt: skip
         self.embedder = embedder
         self.cache_dir = cache_dir
         self.k = k
@@ -50,6 +51,7 @@ class Router:
         self.safeguarding_handoff_probability = safeguarding_handoff_probability
         self.request_offer_probability = request_offer_probability
         self.request_handoff_probability = request_handoff_probability
+        self.uncovered_topic_similarity = uncovered_topic_similarity
         self.model = model  # a model of one's own comes without the shipped checks
         # Off when fitting: computing features needs no fitted model, and the shipped weights
         # may have been fitted on other features (a signal added to routing.yaml).
@@ -214,7 +216,8 @@ class Router:
             return Decision(route="out_of_scope", reason="an instruction to do something else")
         signals = self.signals(question, qvec)  # warms up
         x = features(signals, evidence, qvec)
-        expect, probs = choose(self._model, x, self.safeguarding_probability, self._check, self._requests)
+        expect, probs = choose(self._model, x, self.safeguarding_probability, self._check, self._requests,
+                               self.uncovered_topic_similarity)  # fmt: skip
         if signals["pattern_harm"] and signals["at_risk"]:
             # Words of harm in a present, personal situation: signposting comes first, even
             # when the same message also asks about records or asks the council to act.

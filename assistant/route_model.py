@@ -66,7 +66,7 @@ class Requests:
 
 
 def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None,
-           requests: Requests | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
+           requests: Requests | None = None, uncovered_at: float | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
     """The route ``model`` gives the features ``x``, and its probabilities.
 
     Safeguarding needs only ``threshold`` (below what the other routes need), and, when
@@ -104,6 +104,12 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     instead of being handed off as a question about one family's case ("why did you give my
     address to my ex?"), unless its words ask the council to act ("why are you still holding
     our file? I want it deleted"). The request check then weighs it like any other answer.
+
+    A question this close (``uncovered_at``, a cosine similarity) to one of routing.yaml's
+    topics the notices don't cover ("at what age can a child ask for their own records?") is
+    told the notices don't say, whatever passages retrieval found on the nearby topic,
+    unless its words ask the council to act. The router weighs the same similarity among its
+    features, but one feature among hundreds moves it too little.
     """
     probs = dict(zip(model.classes, model.probabilities(x).tolist()))
     uncovered = flag(x, "other_service")
@@ -115,6 +121,8 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             return ("answer+offer" if other == "answer" else other), probs
         expect = "safeguarding"
     asking, act = flag(x, "asking_whether"), flag(x, "pattern_act")
+    if expect in ANSWERING and not act and uncovered_at is not None and x[_COLUMN["uncovered_topic"]] >= uncovered_at:
+        return "unanswerable", probs
     if expect == "answer" and act and not asking:
         expect = "handoff"
     if expect == "handoff" and flag(x, "asking_why") and not act:

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
         description="hand to a person a message the router would answer, or took for off-topic while it mentions"
         " records, when the request check gives a request to act this much",
     )
+    uncovered_topic_similarity: float = Field(
+        default=0.8, ge=0, le=1.01,
+        description="tell a question this close to a topic the notices don't cover (routing.yaml's"
+        " uncovered_topics) that the notices don't say",
+    )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
 

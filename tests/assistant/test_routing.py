@@ -481,3 +481,24 @@ def test_recorded_harm_patterns_remove_only_what_a_record_says():
     assert harm.search(recorded.remove("The assessment says I was drunk. My partner hits the kids."))
     assert not harm.search(recorded.remove("Six years ago we escaped domestic abuse. Do you still keep that?"))
 
+
+def test_a_question_on_a_topic_the_notices_do_not_cover_is_told_so():
+    """route_model.choose: close enough to an uncovered topic, an answering route becomes unanswerable."""
+    from assistant.route_model import choose
+
+    answers = one_feature_model(["answer", "handoff", "unanswerable"], [2.0, 0.0, 0.0])
+    near = features_with("uncovered_topic")  # similarity 1.0
+    assert choose(answers, near, 0.3)[0] == "answer"  # no threshold: the model's call
+    assert choose(answers, near, 0.3, uncovered_at=0.8)[0] == "unanswerable"
+    assert choose(answers, features_with(), 0.3, uncovered_at=0.8)[0] == "answer"  # similarity 0
+    # A request to act in the same words still goes to a person.
+    assert choose(answers, features_with("uncovered_topic", "pattern_act"), 0.3, uncovered_at=0.8)[0] == "handoff"
+
+
+def test_the_age_a_child_can_ask_for_their_own_records_is_not_in_the_notices(bot):
+    # Answered before with the passages on access requests, which give no age (not in a gold file).
+    answer = bot.ask("From what age is a child allowed to request their own records without mum or dad?")
+    assert answer.route == "unanswerable" and not answer.citations and answer.offers_handoff
+    # The time limit the notices do give is still answered.
+    answer = bot.ask("how long have you got to reply to my request for my records?")
+    assert answer.route == "answer" and any("within one month" in c.quote for c in answer.citations)
