@@ -1,9 +1,12 @@
-"""Questions that ask for a kind of fact the passages found hold none of (routing.yaml ``asked_facts``).
+"""Questions that ask for a kind of fact the passages quoted hold none of (routing.yaml ``asked_facts``).
 
 Retrieval finds the passages nearest a question's topic; whether they hold what it asks for is
-another matter. A question that asks for an amount, an email address, a registration number
-or a count is answered by a passage only if the passage holds one: "We may make a small
-charge for this service" is on the topic of "how much is the charge?", and does not answer it.
+another matter. A question that asks for an amount, an email address, a phone number, a web
+address, a registration number or a count is answered only if the passages quoted hold one:
+"We may make a small charge for this service" is on the topic of "how much is the charge?",
+and does not answer it. The pipeline checks the quotes it would show, not every passage
+retrieval found: the education notice's phone number, found for "what's the phone number for
+the ICO?", is not quoted, and is not the ICO's.
 """
 
 from __future__ import annotations
@@ -24,14 +27,14 @@ class AskedFact:
 
 
 class AskedFacts:
-    """``missing(question, passages)``: the fact the question asks for, when no passage holds one."""
+    """``missing(question, texts)``: the fact the question asks for, when none of the texts holds one."""
 
     def __init__(self, spec: dict[str, Any] | None = None) -> None:
         spec = load("routing").get("asked_facts", {}) if spec is None else spec
         self.kinds = [AskedFact(name, str(d["what"]), Patterns(d["asks"]), Patterns(d["facts"])) for name, d in spec.items()]
 
-    def missing(self, question: str, passages: Iterable[str]) -> AskedFact | None:
-        texts = list(passages)
+    def missing(self, question: str, texts: Iterable[str]) -> AskedFact | None:
+        texts = list(texts)
         for kind in self.kinds:
             if kind.asks.search(question) and not any(kind.facts.search(t) for t in texts):
                 return kind

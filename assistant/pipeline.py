@@ -137,8 +137,8 @@ class Assistant:
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
-        # A question asking for a kind of fact (an amount, an email address) that no passage found holds.
-        missing = self.facts.missing(q, (c.text for c in cands)) if decision.route == "answer" else None
+        # A question asking for a kind of fact (an amount, an email address) that the quotes don't hold.
+        missing = self.facts.missing(q, [quoted]) if decision.route == "answer" and found else None
         if decision.route == "unanswerable" or not found or missing:
             text = reply("unanswerable_fact", what=missing.what) if missing else reply("unanswerable")
             return Answer(route="unanswerable", text=self._with_note(text, checked.note),
