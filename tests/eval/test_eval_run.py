@@ -61,19 +61,29 @@ HELD_OUT = {
     # "Why" questions: why the council does something in general, beside why something was done
     # in one family's case or whether it was right. Written after the asking_why rule was chosen.
     "wigan-why.jsonl": (0.84, {"answer": 0.83, "handoff": 0.76, "out_of_scope": 0.87, "safeguarding": 0.95}),
+    # General sets like the gold set (every section of both notices, all six behaviours), each
+    # written before the rules of its session were chosen and not read until they were; fresh2
+    # in more varied voices, and the hardest.
+    "wigan-fresh.jsonl": (0.9, {"answer": 0.9, "answer+offer": 0.95, "handoff": 0.85, "out_of_scope": 0.93,
+                                "safeguarding": 0.93}),
+    "wigan-fresh2.jsonl": (0.82, {"answer": 0.75, "answer+offer": 0.89, "handoff": 0.85, "out_of_scope": 0.81,
+                                  "safeguarding": 0.93}),
 }
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
-                "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3}
+                "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
+                "wigan-fresh2.jsonl": 5}
 # The request type the DPO form opens with, among the answers that offer it (wigan-children: 19 of
 # 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
-                       "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6}
+                       "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6,
+                       "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
-               "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9}
+               "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
+               "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -92,7 +102,9 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     # two on wigan-why, both before the asking_why rule too ("...why can't you just transfer all our
     # records to their children's services? please do it"; "he's told school he doesnt want his
     # details passed on, so why is it still going out to the council").
-    assert len(decided) <= {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2}.get(name, 0), decided
+    # One on wigan-fresh2, seen after it was run on ("only his name, address and date of birth are to
+    # be passed on from now on. Consider this me telling you.": an instruction without a request's words).
+    assert len(decided) <= {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1}.get(name, 0), decided
     assert m["form_offered"] >= FORM_FLOORS[name], m  # nor is a request to act left without the form
     alarms = [r["question"] for r in rows if r["route"] == "safeguarding" and r["expect"] != "safeguarding"]
     assert len(alarms) <= FALSE_ALARMS[name], alarms
