@@ -13,7 +13,8 @@ GOLD_DIR = ROOT / "eval" / "gold"
 FILES = ["wigan.jsonl", "wigan-tune.jsonl", "wigan-routing.jsonl", "wigan-routing2.jsonl", "wigan-routing3.jsonl",
          "wigan-children.jsonl", "wigan-children-train.jsonl", "wigan-requests.jsonl",
          "wigan-requests2.jsonl", "wigan-requests3.jsonl", "wigan-asking.jsonl",
-         "wigan-why.jsonl", "wigan-fresh.jsonl", "wigan-fresh2.jsonl"]
+         "wigan-why.jsonl", "wigan-fresh.jsonl", "wigan-fresh2.jsonl",
+         "wigan-general-train.jsonl"]
 
 
 def test_cohen_kappa_matches_a_worked_example():
