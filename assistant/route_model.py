@@ -41,9 +41,14 @@ def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.nda
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 
 
+def signal(x: np.ndarray, name: str) -> float:
+    """The value of the signal ``name`` in the feature row ``x``."""
+    return float(x[_COLUMN[name]])
+
+
 def flag(x: np.ndarray, name: str) -> bool:
     """Whether the signal ``name`` (a pattern that matched, say) is on in the feature row ``x``."""
-    return bool(x[_COLUMN[name]])
+    return bool(signal(x, name))
 
 
 # The routes that answer from the notices' passages.
@@ -66,7 +71,8 @@ class Requests:
 
 
 def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None,
-           requests: Requests | None = None, uncovered_at: float | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
+           requests: Requests | None = None,
+           uncovered_at: float | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
     """The route ``model`` gives the features ``x``, and its probabilities.
 
     Safeguarding needs only ``threshold`` (below what the other routes need), and, when
@@ -121,7 +127,8 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
             return ("answer+offer" if other == "answer" else other), probs
         expect = "safeguarding"
     asking, act = flag(x, "asking_whether"), flag(x, "pattern_act")
-    if expect in ANSWERING and not act and uncovered_at is not None and x[_COLUMN["uncovered_topic"]] >= uncovered_at:
+    near_uncovered = uncovered_at is not None and signal(x, "uncovered_topic") >= uncovered_at
+    if expect in ANSWERING and near_uncovered and not act:
         return "unanswerable", probs
     if expect == "answer" and act and not asking:
         expect = "handoff"

@@ -96,8 +96,8 @@ class Settings(BaseSettings):
     )
     uncovered_topic_similarity: float = Field(
         default=0.8, ge=0, le=1.01,
-        description="tell a question this close to a topic the notices don't cover (routing.yaml's"
-        " uncovered_topics) that the notices don't say",
+        description="tell a question this close (cosine) to a topic the notices don't cover (routing.yaml's"
+        " uncovered_topics) that the notices don't say; above 1, never",
     )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)

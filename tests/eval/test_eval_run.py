@@ -69,6 +69,15 @@ HELD_OUT = {
     "wigan-fresh2.jsonl": (0.82, {"answer": 0.75, "answer+offer": 0.89, "handoff": 0.85, "out_of_scope": 0.81,
                                   "safeguarding": 0.93}),
 }
+# A request to act, or a child at risk, never gets a plain answer: none on the test split and
+# the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
+# doesn't and never has. That's just wrong.": a correction asked without a word of asking), and
+# two on wigan-why, both before the asking_why rule too ("...why can't you just transfer all our
+# records to their children's services? please do it"; "he's told school he doesnt want his
+# details passed on, so why is it still going out to the council").
+# One on wigan-fresh2, seen after it was run on ("only his name, address and date of birth are to
+# be passed on from now on. Consider this me telling you.": an instruction without a request's words).
+DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1}
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
@@ -96,15 +105,7 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
         assert m["behaviour"][route] >= floor, (route, m["behaviour"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
-    # A request to act, or a child at risk, never gets a plain answer: none on the test split and
-    # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
-    # doesn't and never has. That's just wrong.": a correction asked without a word of asking), and
-    # two on wigan-why, both before the asking_why rule too ("...why can't you just transfer all our
-    # records to their children's services? please do it"; "he's told school he doesnt want his
-    # details passed on, so why is it still going out to the council").
-    # One on wigan-fresh2, seen after it was run on ("only his name, address and date of birth are to
-    # be passed on from now on. Consider this me telling you.": an instruction without a request's words).
-    assert len(decided) <= {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1}.get(name, 0), decided
+    assert len(decided) <= DECIDED.get(name, 0), decided
     assert m["form_offered"] >= FORM_FLOORS[name], m  # nor is a request to act left without the form
     alarms = [r["question"] for r in rows if r["route"] == "safeguarding" and r["expect"] != "safeguarding"]
     assert len(alarms) <= FALSE_ALARMS[name], alarms
