@@ -110,7 +110,7 @@ class Assistant:
         if unknown:
             return Answer(route="unanswerable", text=f"There is no notice with the id “{unknown[0]}”.")
 
-        q = checked.question
+        q = checked.question if user_turns(history) else self.router.with_subject(checked.question)
         qvec = self.embedder.embed_query(q)
         if self.router.injection(q):
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -163,7 +163,7 @@ class Assistant:
     def routing_features(self, question: str, notice: Scope = None) -> np.ndarray:
         """The router's input for a question, as ``ask`` computes it (to fit the router)."""
         self.warm_up()
-        q = check(question, self.settings.max_question_chars).question
+        q = self.router.with_subject(check(question, self.settings.max_question_chars).question)
         qvec = self.embedder.embed_query(q)
         cands, sel = self._find(q, qvec, (), notice)
         return features(self.router.signals(q, qvec), self.evidence_signals(q, cands, sel, notice), qvec)

@@ -81,6 +81,9 @@ class Router:
         self._openers = Patterns(data.get("general_question_openers", []))
         self._asking = Patterns(data.get("asking_whether_patterns", []))
         self._why = Patterns(data.get("asking_why_patterns", []))
+        unnamed = data.get("unnamed_subject") or {}
+        self._unnamed = (int(unnamed["max_words"]), Patterns([unnamed["pronouns"]]), Patterns([unnamed["named"]]),
+                         str(unnamed["means"])) if unnamed else None  # fmt: skip
         topics = data.get("uncovered_topics", [])
         self._topics = self._embed(topics) if topics else None
         terms = [t.lower() for t in data["privacy_terms"]]
@@ -126,6 +129,21 @@ class Router:
     def is_follow_up(self, question: str) -> bool:
         self.warm_up()
         return self._follow.search(question.strip()) or len(tokens(question)) <= 2
+
+    def with_subject(self, question: str) -> str:
+        """``question``, saying what it is about when it is a short message about "it" and names
+        nothing ("who sees it?" is about the resident's information: routing.yaml ``unnamed_subject``).
+
+        Only for a first message: later, "it" is what the conversation was about (``is_follow_up``).
+        """
+        self.warm_up()
+        if self._unnamed is None:
+            return question
+        most, pronouns, named, means = self._unnamed
+        short = 0 < len(tokens(question)) and len(question.split()) <= most  # it says something about "it"
+        if short and pronouns.search(question) and not named.search(question):
+            return f"{question} ({means})"
+        return question
 
     def mentions_privacy(self, question: str) -> bool:
         low = question.lower()

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         default=5000, ge=0, description="a question restricted to notices this small searches their sentences exactly"
     )
     min_relevance: float = Field(
-        default=0.3, ge=0, le=1, description="best sentence cosine below this: unanswerable"
+        default=0.25, ge=0, le=1, description="best sentence cosine below this: unanswerable"
     )
     evidence_margin: float = Field(default=0.08, ge=0, description="quote sentences scoring this close to the best")
     evidence_overlap_weight: float = Field(default=0.5, ge=0)
