@@ -23,6 +23,12 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("exactly how long do you keep it", ["We keep it for 6 years."]) is None  # one is there
     assert facts.missing("how long do you keep it", [CHARGE]) is None  # "as long as necessary" answers that
     assert facts.missing("how many people can open my file", ["Three officers can."]) is None
+    # A period the question names: yes or no needs the quotes to give one. An age is not a period.
+    assert facts.missing("are adoption files kept for 100 years?", [CHARGE]).name == "period"
+    assert facts.missing("is it true care records are kept till the child is 75??", [CHARGE]).name == "period"
+    assert facts.missing("are files kept for 100 years?", ["Files are kept for 100 years."]) is None
+    assert facts.missing("what do you hold on my 4 year old?", [CHARGE]) is None
+    assert facts.missing("do you keep stuff on my 14 year old", [CHARGE]) is None
     tel = next(line.strip() for line in NOTICE.splitlines() if line.strip().startswith("Tel:"))
     assert facts.missing("whats the phone number for the data team", [tel]) is None  # the notice's own number
     assert facts.missing("what's the phone number for the ICO?", [CHARGE]).name == "phone"
