@@ -20,7 +20,7 @@ from assistant.guard import Checked, check
 from assistant.models import Answer, Retrieved, Scope, scope_ids
 from assistant.resources import reply
 from assistant.retrieve import Candidate, HybridRetriever
-from assistant.route import Router
+from assistant.route import Decision, Router
 from assistant.route_model import features
 from assistant.settings import Settings, get_settings
 from assistant.store import STORE_ERRORS, IndexMissing, NoticeStore, StoreUnavailable
@@ -121,6 +121,12 @@ class Assistant:
             return Answer(route="unanswerable", text=reply("store_down"))
         retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
         decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel, notice))
+        asked = q  # what the asked-fact check reads
+        earlier = user_turns(history)
+        if earlier and decision.route in ("unanswerable", "out_of_scope") and self.router.is_follow_up(q):
+            carried = self._carry(earlier[-1], q, cands, notice)
+            if carried is not None:
+                decision, sel, asked = carried
 
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -138,7 +144,7 @@ class Assistant:
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
         # A question asking for a kind of fact (an amount, an email address) that the quotes don't hold.
-        missing = self.facts.missing(q, [quoted]) if decision.route == "answer" and found else None
+        missing = self.facts.missing(asked, [quoted]) if decision.route == "answer" and found else None
         if decision.route == "unanswerable" or not found or missing:
             text = reply("unanswerable_fact", what=missing.what) if missing else reply("unanswerable")
             return Answer(route="unanswerable", text=self._with_note(text, checked.note),
@@ -146,6 +152,35 @@ class Assistant:
         text = quoted + (f"\n\n{reply('offer')}" if decision.offers_handoff else "")
         return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved,
                       offers_handoff=decision.offers_handoff, request_type=decision.request_type)  # fmt: skip
+
+    def _carry(self, before: str, q: str, cands: list[Candidate], notice: Scope) -> tuple[Decision, Selection, str] | None:
+        """The route of the message ``q`` follows, when ``q`` alone is too short to place.
+
+        "how long for?" after "do you keep photos of children in care?", "why" after "does the
+        council share anything with colleges?": alone they read as off-topic or as something the
+        notices don't say. When the message before was answered from the notices, the follow-up is
+        answered the same way (with the form if that one offered it), its quotes chosen for the two
+        messages together, and the asked-fact check reads both ("how much is it?" after "there's a
+        charge"). Not when it names a council service no notice covers ("and how do I pay my
+        council tax?"). A follow-up whose words ask the council to act ("can you chase it up for
+        me?") goes to a person, with the form: alone it could be about anything, after a question
+        about the notices it is about one's records.
+        """
+        if self.retriever.uncovered_services(q, notice):
+            return None
+        bvec = self.embedder.embed_query(before)
+        bcands, bsel = self._find(before, bvec, (), notice)
+        previous = self.router.decide(before, bvec, self.evidence_signals(before, bcands, bsel, notice))
+        if previous.route != "answer":
+            return None
+        if self.router.asks_to_act(q):
+            previous = previous.model_copy(update={"route": "handoff", "offers_handoff": True,
+                                                   "request_type": self.router.request_type(q, self.embedder.embed_query(q))})
+        joined = f"{before} {q}"
+        jvec = self.embedder.embed_query(joined)
+        pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
+        sel = self.selector.run(joined, jvec, cands, self.retriever.idf(notice), pieces, self.retriever.lexical_query(joined))
+        return previous, sel, joined
 
     def _find(self, q: str, qvec: np.ndarray, history: Sequence[Any], notice: Scope) -> tuple[list[Candidate], Selection]:
         """Retrieval and evidence selection for the question."""

@@ -83,7 +83,7 @@ class Router:
         self._why = Patterns(data.get("asking_why_patterns", []))
         unnamed = data.get("unnamed_subject") or {}
         self._unnamed = (int(unnamed["max_words"]), Patterns([unnamed["pronouns"]]), Patterns([unnamed["named"]]),
-                         str(unnamed["means"])) if unnamed else None  # fmt: skip
+                         Patterns([unnamed["handled"]]), str(unnamed["means"])) if unnamed else None  # fmt: skip
         topics = data.get("uncovered_topics", [])
         self._topics = self._embed(topics) if topics else None
         terms = [t.lower() for t in data["privacy_terms"]]
@@ -139,9 +139,9 @@ class Router:
         self.warm_up()
         if self._unnamed is None:
             return question
-        most, pronouns, named, means = self._unnamed
-        short = 0 < len(tokens(question)) and len(question.split()) <= most  # it says something about "it"
-        if short and pronouns.search(question) and not named.search(question):
+        most, pronouns, named, handled, means = self._unnamed
+        if (len(question.split()) <= most and pronouns.search(question) and handled.search(question)
+                and not named.search(question)):  # fmt: skip
             return f"{question} ({means})"
         return question
 
@@ -182,6 +182,11 @@ class Router:
         self.warm_up()
         typed = [k for k, (lab, _) in enumerate(self._labels) if lab in ("rights", "handoff")]
         return [self._examples[k] for k in typed], [self._labels[k][1] or "other_question" for k in typed]
+
+    def asks_to_act(self, question: str) -> bool:
+        """Words that ask the council to do something (routing.yaml ``handoff_patterns``)."""
+        self.warm_up()
+        return self._handoff.search(question)
 
     def injection(self, question: str) -> bool:
         """An attempt to make the assistant do something else (never a privacy question)."""

@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             peer = Baseline(load_notices(settings.knowledge_dir), Path(tmp), embedder=bot.embedder)
-            prow = run(gold, lambda q, n: peer.ask(q, n), "peer", progress=not args.quiet)
+            prow = run(gold, lambda q, n, earlier: peer.ask(" ".join([*earlier, q]), n), "peer", progress=not args.quiet)
         systems["peer"] = score(prow, gold, bodies)
         runs["peer"] = prow
         if args.out:

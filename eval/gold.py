@@ -30,6 +30,9 @@ class GoldItem(BaseModel):
     # For a question that should offer the DPO form: the request types it fits, the most fitting
     # first (the form opens with the assistant's choice; any of these is right).
     request_types: list[RequestType] = []
+    # For the last message of a conversation: the resident's earlier messages, oldest first
+    # (the assistant's replies in between are not kept; the assistant only reads the resident's).
+    history: list[str] = []
 
 
 def load_gold(path: Path, split: str | None = None) -> list[GoldItem]:

@@ -11,12 +11,17 @@ from tqdm import tqdm
 
 from eval.gold import GoldItem
 
-Asker = Callable[[str, str | None], dict[str, Any]]
+Asker = Callable[[str, str | None, list[str]], dict[str, Any]]
+
+
+def chat_history(earlier: list[str]) -> list[dict[str, str]]:
+    """A gold line's earlier messages as the chat passes them: each with a reply after it."""
+    return [turn for m in earlier for turn in ({"role": "user", "content": m}, {"role": "assistant", "content": "…"})]
 
 
 def assistant_asker(assistant) -> Asker:  # noqa: ANN001
-    def ask(question: str, notice: str | None) -> dict[str, Any]:
-        return assistant.ask(question, notice=notice).model_dump(mode="json")
+    def ask(question: str, notice: str | None, earlier: list[str]) -> dict[str, Any]:
+        return assistant.ask(question, history=chat_history(earlier), notice=notice).model_dump(mode="json")
 
     return ask
 
@@ -41,7 +46,7 @@ def result_row(item: GoldItem, answer: dict[str, Any]) -> dict[str, Any]:
 def run(gold: list[GoldItem], ask: Asker, label: str = "asking", progress: bool = True) -> list[dict[str, Any]]:
     rows = []
     for item in tqdm(gold, desc=label, unit="q", disable=not progress):
-        rows.append(result_row(item, ask(item.question, item.notice)))
+        rows.append(result_row(item, ask(item.question, item.notice, item.history)))
     return rows
 
 

@@ -102,6 +102,35 @@ def test_a_question_whose_words_the_notices_do_not_use_is_still_answered(bot: As
     assert any("request a copy of the information that we hold about you" in c.quote for c in answer.citations)
 
 
+def chat(*earlier: str) -> list[dict[str, str]]:
+    return [t for m in earlier for t in ({"role": "user", "content": m}, {"role": "assistant", "content": "…"})]
+
+
+def test_a_follow_up_too_short_to_place_is_answered_like_the_message_before(bot: Assistant):
+    # Alone, "how long for?" and "why?" read as off-topic; after an answered question they ask about it.
+    assert bot.ask("how long for?").route != "answer" and bot.ask("why?").route != "answer"
+    answer = bot.ask("how long for?", history=chat("Do you keep photos of kids in care?"))
+    assert answer.route == "answer"
+    assert any("as long as necessary" in c.quote for c in answer.citations)
+    answer = bot.ask("why?", history=chat("do you share my info with the police?"))
+    assert answer.route == "answer" and any("police" in c.quote.lower() for c in answer.citations)
+
+
+def test_a_follow_up_still_gets_its_own_route_when_its_words_place_it(bot: Assistant):
+    earlier = chat("who do you share my data with?")
+    assert bot.ask("and how do I pay my council tax?", history=earlier).route == "out_of_scope"
+    assert bot.ask("ok delete mine then", history=earlier).route == "handoff"
+    assert bot.ask("he hits them when he drinks", history=chat("do you keep info on my kids?")).route == "safeguarding"
+    # A request to act that alone reads as off-topic is, after a question about records, about them.
+    chase = bot.ask("could you chase it up for me?", history=chat("I asked for a copy of my records two months ago",
+                                                                   "the notice says you have a month to reply"))
+    assert chase.route == "handoff" and chase.offers_handoff
+    # The asked-fact check reads the two messages: the notices give no amount for the charge.
+    answer = bot.ask("how much is it?", history=chat("can I get a copy of my records?",
+                                                      "the education notice says there is a small charge"))
+    assert answer.route == "unanswerable" and "don't give an amount of money" in answer.text
+
+
 def test_older_notice_is_marked_with_its_date(bot: Assistant):
     answer = bot.ask("Will you charge me for a copy of my information?")
     old = [c for c in answer.citations if c.notice_id == "wigan-local-authority-education-2017"]

@@ -68,6 +68,11 @@ HELD_OUT = {
                                 "safeguarding": 0.93}),
     "wigan-fresh2.jsonl": (0.82, {"answer": 0.75, "answer+offer": 0.89, "handoff": 0.85, "out_of_scope": 0.81,
                                   "safeguarding": 0.93}),
+    # Chats: the last message of two or three, read with the ones before ("how long for?" after a
+    # question about photos). The first set was used to choose how a follow-up is placed
+    # (Assistant._carry); the second was written apart and run once after (0.722 -> 0.789).
+    "wigan-conversations.jsonl": (0.74, {"answer": 0.75, "handoff": 0.78, "out_of_scope": 1.0, "safeguarding": 1.0}),
+    "wigan-conversations2.jsonl": (0.78, {"answer": 0.88, "handoff": 0.85, "out_of_scope": 0.87, "safeguarding": 1.0}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -82,17 +87,19 @@ DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
                 "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
-                "wigan-fresh2.jsonl": 5}
+                "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1}
 # The request type the DPO form opens with, among the answers that offer it (wigan-children: 19 of
 # 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
                        "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6,
-                       "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75}
+                       "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75, "wigan-conversations.jsonl": 0.7,
+                       "wigan-conversations2.jsonl": 0.77}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
                "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
-               "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9}
+               "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
+               "wigan-conversations2.jsonl": 0.92}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -110,6 +117,16 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     alarms = [r["question"] for r in rows if r["route"] == "safeguarding" and r["expect"] != "safeguarding"]
     assert len(alarms) <= FALSE_ALARMS[name], alarms
     assert m["request_type_accuracy"] >= REQUEST_TYPE_FLOORS[name], m
+
+
+def test_a_gold_line_with_history_is_asked_as_the_last_message_of_a_chat(bot):
+    from eval.runner import assistant_asker, run
+
+    item = GoldItem(id="c1", question="how long for?", expect="answer", history=["Do you keep photos of kids in care?"])
+    chat, alone = run([item, item.model_copy(update={"history": []})], assistant_asker(bot), progress=False)
+    assert chat["route"] == "answer" and alone["route"] != "answer"
+    lines = GOLD.with_name("wigan-conversations2.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(1 <= len(json.loads(line)["history"]) <= 2 for line in lines)
 
 
 def test_report_shows_ours_and_the_peer_side_by_side(built_index, tmp_path):
