@@ -123,10 +123,14 @@ class Assistant:
         decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel, notice))
         asked = q  # what the asked-fact check reads
         earlier = user_turns(history)
-        if earlier and decision.route in ("unanswerable", "out_of_scope") and self.router.is_follow_up(q):
-            carried = self._carry(earlier[-1], q, cands, notice)
-            if carried is not None:
-                decision, sel, asked = carried
+        if earlier and self.router.is_follow_up(q):
+            if decision.route in ("unanswerable", "out_of_scope"):
+                carried = self._carry(earlier[-1], q, cands, notice)
+                if carried is not None:
+                    decision, sel, asked = carried
+            elif decision.route == "answer" and not self._found(sel):
+                # Nothing quotable for the follow-up alone ("can I opt out of that?"): for the two together.
+                sel, asked = self._select_together(earlier[-1], q, cands, notice), f"{earlier[-1]} {q}"
 
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -137,7 +141,7 @@ class Assistant:
                 text += "\n\n" + reply("safeguarding_handoff")
             return Answer(route="safeguarding", text=text, offers_handoff=decision.offers_handoff,
                           request_type=decision.request_type)  # fmt: skip
-        found = bool(sel.quotes) and sel.best_similarity >= self.settings.min_relevance
+        found = self._found(sel)
         quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
         if decision.route == "handoff":
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
@@ -173,14 +177,25 @@ class Assistant:
         previous = self.router.decide(before, bvec, self.evidence_signals(before, bcands, bsel, notice))
         if previous.route != "answer":
             return None
+        qvec = self.embedder.embed_query(q)
         if self.router.asks_to_act(q):
             previous = previous.model_copy(update={"route": "handoff", "offers_handoff": True,
-                                                   "request_type": self.router.request_type(q, self.embedder.embed_query(q))})
+                                                   "request_type": self.router.request_type(q, qvec)})
+        elif not previous.offers_handoff and self.router.about_a_right(q):
+            # "can I opt him out of that?" after a question about statistics: a question about a right
+            previous = previous.model_copy(update={"offers_handoff": True, "request_type": self.router.request_type(q, qvec)})
+        return previous, self._select_together(before, q, cands, notice), f"{before} {q}"
+
+    def _select_together(self, before: str, q: str, cands: list[Candidate], notice: Scope) -> Selection:
+        """Evidence for a follow-up read with the message before, from the passages retrieval found for both."""
         joined = f"{before} {q}"
-        jvec = self.embedder.embed_query(joined)
         pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
-        sel = self.selector.run(joined, jvec, cands, self.retriever.idf(notice), pieces, self.retriever.lexical_query(joined))
-        return previous, sel, joined
+        return self.selector.run(joined, self.embedder.embed_query(joined), cands, self.retriever.idf(notice), pieces,
+                                 self.retriever.lexical_query(joined))  # fmt: skip
+
+    def _found(self, sel: Selection) -> bool:
+        """Whether evidence selection found anything close enough to quote (``min_relevance``)."""
+        return bool(sel.quotes) and sel.best_similarity >= self.settings.min_relevance
 
     def _find(self, q: str, qvec: np.ndarray, history: Sequence[Any], notice: Scope) -> tuple[list[Candidate], Selection]:
         """Retrieval and evidence selection for the question."""

@@ -188,6 +188,12 @@ class Router:
         self.warm_up()
         return self._handoff.search(question)
 
+    def about_a_right(self, question: str) -> bool:
+        """Words that name a right or ask what one may do ("can I opt him out?": ``rights_patterns``,
+        ``asking_whether_patterns``)."""
+        self.warm_up()
+        return self._rights.search(question) or self._asking.search(question)
+
     def injection(self, question: str) -> bool:
         """An attempt to make the assistant do something else (never a privacy question)."""
         self.warm_up()

@@ -116,6 +116,13 @@ def test_a_follow_up_too_short_to_place_is_answered_like_the_message_before(bot:
     assert answer.route == "answer" and any("police" in c.quote.lower() for c in answer.citations)
 
 
+def test_a_follow_up_about_a_right_is_answered_for_the_two_messages_with_the_form(bot: Assistant):
+    # Alone, "that" is nothing the notices hold: nothing close enough to quote was found.
+    answer = bot.ask("can i opt him out of that", history=chat("does the council use my kids data for research and statistics?"))
+    assert answer.route == "answer" and answer.offers_handoff and answer.request_type == "objection"
+    assert any("statistics" in c.quote for c in answer.citations)
+
+
 def test_a_follow_up_still_gets_its_own_route_when_its_words_place_it(bot: Assistant):
     earlier = chat("who do you share my data with?")
     assert bot.ask("and how do I pay my council tax?", history=earlier).route == "out_of_scope"

@@ -70,9 +70,11 @@ HELD_OUT = {
                                   "safeguarding": 0.93}),
     # Chats: the last message of two or three, read with the ones before ("how long for?" after a
     # question about photos). The first set was used to choose how a follow-up is placed
-    # (Assistant._carry); the second was written apart and run once after (0.722 -> 0.789).
-    "wigan-conversations.jsonl": (0.74, {"answer": 0.75, "handoff": 0.78, "out_of_scope": 1.0, "safeguarding": 1.0}),
-    "wigan-conversations2.jsonl": (0.78, {"answer": 0.88, "handoff": 0.85, "out_of_scope": 0.87, "safeguarding": 1.0}),
+    # (Assistant._carry); the second was written apart and run once after (0.722 -> 0.789; 0.811 since).
+    "wigan-conversations.jsonl": (0.78, {"answer": 0.77, "answer+offer": 0.58, "handoff": 0.78, "out_of_scope": 1.0,
+                                         "safeguarding": 1.0}),
+    "wigan-conversations2.jsonl": (0.79, {"answer": 0.88, "answer+offer": 0.5, "handoff": 0.85, "out_of_scope": 0.87,
+                                          "safeguarding": 1.0}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -92,7 +94,7 @@ FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-chi
 # 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
                        "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6,
-                       "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75, "wigan-conversations.jsonl": 0.7,
+                       "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75, "wigan-conversations.jsonl": 0.78,
                        "wigan-conversations2.jsonl": 0.77}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
