@@ -110,7 +110,8 @@ class Assistant:
         if unknown:
             return Answer(route="unanswerable", text=f"There is no notice with the id “{unknown[0]}”.")
 
-        q = checked.question if user_turns(history) else self.router.with_subject(checked.question)
+        earlier = user_turns(history)
+        q = checked.question if earlier else self.router.with_subject(checked.question)
         qvec = self.embedder.embed_query(q)
         if self.router.injection(q):
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -122,15 +123,8 @@ class Assistant:
         retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
         decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel, notice))
         asked = q  # what the asked-fact check reads
-        earlier = user_turns(history)
         if earlier and self.router.is_follow_up(q):
-            if decision.route in ("unanswerable", "out_of_scope"):
-                carried = self._carry(earlier[-1], q, cands, notice)
-                if carried is not None:
-                    decision, sel, asked = carried
-            elif decision.route == "answer" and not self._found(sel):
-                # Nothing quotable for the follow-up alone ("can I opt out of that?"): for the two together.
-                sel, asked = self._select_together(earlier[-1], q, cands, notice), f"{earlier[-1]} {q}"
+            decision, sel, asked = self._follow_up(earlier[-1], q, qvec, decision, cands, sel, notice)
 
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -157,38 +151,41 @@ class Assistant:
         return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved,
                       offers_handoff=decision.offers_handoff, request_type=decision.request_type)  # fmt: skip
 
-    def _carry(self, before: str, q: str, cands: list[Candidate], notice: Scope) -> tuple[Decision, Selection, str] | None:
-        """The route of the message ``q`` follows, when ``q`` alone is too short to place.
+    def _follow_up(self, before: str, q: str, qvec: np.ndarray, decision: Decision, cands: list[Candidate],
+                   sel: Selection, notice: Scope) -> tuple[Decision, Selection, str]:  # fmt: skip
+        """The route, evidence and asked-fact text of a message that leans on the one ``before``.
 
         "how long for?" after "do you keep photos of children in care?", "why" after "does the
         council share anything with colleges?": alone they read as off-topic or as something the
         notices don't say. When the message before was answered from the notices, the follow-up is
-        answered the same way (with the form if that one offered it), its quotes chosen for the two
-        messages together, and the asked-fact check reads both ("how much is it?" after "there's a
-        charge"). Not when it names a council service no notice covers ("and how do I pay my
-        council tax?"). A follow-up whose words ask the council to act ("can you chase it up for
-        me?") goes to a person, with the form: alone it could be about anything, after a question
-        about the notices it is about one's records.
+        answered the same way (with the form if that one offered it, or if its own words name a
+        right: "can I opt him out of that?"), its quotes chosen for the two messages together, and
+        the asked-fact check reads both ("how much is it?" after "there's a charge"). Not when it
+        names a council service no notice covers ("and how do I pay my council tax?"). A follow-up
+        whose words ask the council to act ("can you chase it up for me?") goes to a person, with
+        the form: alone it could be about anything, after a question about the notices it is
+        about one's records. A follow-up the router answers but that alone finds nothing close
+        enough to quote ("can I opt out of that?") is quoted for the two together.
         """
-        if self.retriever.uncovered_services(q, notice):
-            return None
+        together = f"{before} {q}"
+        if decision.route == "answer" and not self._found(sel):
+            return decision, self._select_together(together, cands, notice), together
+        if decision.route not in ("unanswerable", "out_of_scope") or self.retriever.uncovered_services(q, notice):
+            return decision, sel, q
         bvec = self.embedder.embed_query(before)
         bcands, bsel = self._find(before, bvec, (), notice)
         previous = self.router.decide(before, bvec, self.evidence_signals(before, bcands, bsel, notice))
         if previous.route != "answer":
-            return None
-        qvec = self.embedder.embed_query(q)
+            return decision, sel, q
         if self.router.asks_to_act(q):
             previous = previous.model_copy(update={"route": "handoff", "offers_handoff": True,
-                                                   "request_type": self.router.request_type(q, qvec)})
+                                                   "request_type": self.router.request_type(q, qvec)})  # fmt: skip
         elif not previous.offers_handoff and self.router.about_a_right(q):
-            # "can I opt him out of that?" after a question about statistics: a question about a right
             previous = previous.model_copy(update={"offers_handoff": True, "request_type": self.router.request_type(q, qvec)})
-        return previous, self._select_together(before, q, cands, notice), f"{before} {q}"
+        return previous, self._select_together(together, cands, notice), together
 
-    def _select_together(self, before: str, q: str, cands: list[Candidate], notice: Scope) -> Selection:
-        """Evidence for a follow-up read with the message before, from the passages retrieval found for both."""
-        joined = f"{before} {q}"
+    def _select_together(self, joined: str, cands: list[Candidate], notice: Scope) -> Selection:
+        """Evidence for a follow-up read with the message before (``joined``), from the passages found for both."""
         pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
         return self.selector.run(joined, self.embedder.embed_query(joined), cands, self.retriever.idf(notice), pieces,
                                  self.retriever.lexical_query(joined))  # fmt: skip

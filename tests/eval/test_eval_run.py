@@ -70,7 +70,7 @@ HELD_OUT = {
                                   "safeguarding": 0.93}),
     # Chats: the last message of two or three, read with the ones before ("how long for?" after a
     # question about photos). The first set was used to choose how a follow-up is placed
-    # (Assistant._carry); the second was written apart and run once after (0.722 -> 0.789; 0.811 since).
+    # (Assistant._follow_up); the second was written apart and run once after (0.722 -> 0.789; 0.811 since).
     "wigan-conversations.jsonl": (0.78, {"answer": 0.77, "answer+offer": 0.58, "handoff": 0.78, "out_of_scope": 1.0,
                                          "safeguarding": 1.0}),
     "wigan-conversations2.jsonl": (0.79, {"answer": 0.88, "answer+offer": 0.5, "handoff": 0.85, "out_of_scope": 0.87,
