@@ -115,6 +115,8 @@ class Assistant:
         qvec = self.embedder.embed_query(q)
         if self.router.injection(q):
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
+        if self.router.about_itself(q):
+            return Answer(route="out_of_scope", text=self._with_note(reply("about_assistant"), checked.note))
 
         try:
             cands, sel = self._find(q, qvec, history, notice)

@@ -73,6 +73,7 @@ class Router:
                     self._examples.append(p)
         self._out_of_scope = Patterns(data.get("out_of_scope_patterns", []))
         self._follow = Patterns(data.get("follow_up_patterns", []))
+        self._about_assistant = Patterns(data.get("about_assistant_patterns", []))
         self._safeguarding = Patterns(data.get("safeguarding_patterns", []))
         self._safeguarding_cues = Patterns(data.get("safeguarding_cues", []))
         self._recorded_harm = Patterns(data.get("recorded_harm_patterns", []))
@@ -193,6 +194,11 @@ class Router:
         ``asking_whether_patterns``)."""
         self.warm_up()
         return self._rights.search(question) or self._asking.search(question)
+
+    def about_itself(self, question: str) -> bool:
+        """A question about the assistant ("are you a real person?"): told what it is (``about_assistant_patterns``)."""
+        self.warm_up()
+        return self._about_assistant.search(question)
 
     def injection(self, question: str) -> bool:
         """An attempt to make the assistant do something else (never a privacy question)."""

@@ -156,6 +156,14 @@ def test_out_of_scope_cites_nothing(bot: Assistant, question):
     assert "privacy notices" in answer.text
 
 
+def test_a_question_about_the_assistant_is_told_what_it_is(bot: Assistant):
+    answer = bot.ask("am i talking to a real person or a bot?")
+    assert answer.route == "out_of_scope" and not answer.citations and not answer.offers_handoff
+    assert "automated assistant, not a person" in answer.text and "Contact the Data Protection Officer" in answer.text
+    # Whether a person decides about a family is in the notices: answered from them.
+    assert bot.ask("Is a computer deciding things about my family or is it a real person?").route == "answer"
+
+
 UNANSWERABLE = ["Do you use cookies on the council website?", "Is my data transferred outside the UK?",
                 "Do you sell my data to advertisers?", "What CCTV cameras record me in the town centre?",
                 "Will I get marketing emails because I'm on your system?", "Do you run credit checks on parents?"]
