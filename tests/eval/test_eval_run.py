@@ -68,6 +68,10 @@ HELD_OUT = {
                                 "safeguarding": 0.93}),
     "wigan-fresh2.jsonl": (0.82, {"answer": 0.75, "answer+offer": 0.89, "handoff": 0.85, "out_of_scope": 0.81,
                                   "safeguarding": 0.93}),
+    # A third general set, written and labelled blind in a later session and run once at its
+    # start and once at its end before any of its errors was read (0.833 both times).
+    "wigan-fresh3.jsonl": (0.82, {"answer": 0.8, "answer+offer": 0.8, "handoff": 0.93, "out_of_scope": 0.92,
+                                  "safeguarding": 0.93}),
     # Chats: the last message of two or three, read with the ones before ("how long for?" after a
     # question about photos). The first set was used to choose how a follow-up is placed
     # (Assistant._follow_up); the second was written apart and run once after (0.722 -> 0.789; 0.811 since).
@@ -89,19 +93,20 @@ DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
                 "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
-                "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1}
+                "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
+                "wigan-fresh3.jsonl": 1}
 # The request type the DPO form opens with, among the answers that offer it (wigan-children: 19 of
 # 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
                        "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6,
                        "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75, "wigan-conversations.jsonl": 0.78,
-                       "wigan-conversations2.jsonl": 0.77}
+                       "wigan-conversations2.jsonl": 0.77, "wigan-fresh3.jsonl": 0.8}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
                "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
-               "wigan-conversations2.jsonl": 0.92}
+               "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
