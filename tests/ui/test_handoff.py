@@ -33,3 +33,16 @@ def test_a_request_in_the_chat_becomes_a_stored_request_with_the_form_pre_filled
     receipt = page.locator("#form-result").inner_text()
     assert re.search(rf"Reference: DPO-{date.today().year}-\d{{6}}", receipt), receipt
     assert re.search(r"Reply due by: \d{2} \w+ \d{4}", receipt), receipt
+
+
+def test_a_follow_up_in_the_chat_is_read_with_the_question_before(page, app_url):
+    """The chat keeps the resident's earlier questions: "how long for?" is about the photos asked of."""
+    page.goto(app_url + "/")
+    wait_ready(page)
+    box = page.locator(QUESTION_BOX)
+    for n, question in enumerate(["Do you keep photos of kids in care?", "how long for?"], start=1):
+        box.fill(question)
+        box.press("Enter")
+        page.wait_for_function(f"() => document.querySelectorAll('#conversation .message-row.bot-row').length === {n}")
+    last = page.locator("#conversation .message-row.bot-row").last.inner_text()
+    assert "as long as necessary" in last and "don't say" not in last, last
