@@ -40,6 +40,11 @@ def user_turns(history: Sequence[Any]) -> list[str]:
     return out
 
 
+def joined(before: str, q: str) -> str:
+    """A follow-up read with the message it leans on."""
+    return f"{before} {q}"
+
+
 class Assistant:
     """``Assistant(index_dir=...)`` overrides settings; the model loads once, on first use."""
 
@@ -118,15 +123,17 @@ class Assistant:
         if self.router.about_itself(q):
             return Answer(route="out_of_scope", text=self._with_note(reply("about_assistant"), checked.note))
 
+        # A follow-up ("what about the police?") leans on the message before it.
+        before = earlier[-1] if earlier and self.router.is_follow_up(q) else None
         try:
-            cands, sel = self._find(q, qvec, history, notice)
+            cands, sel = self._find(q, qvec, notice, before)
         except (StoreUnavailable, *STORE_ERRORS):
             return Answer(route="unanswerable", text=reply("store_down"))
         retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
         decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel, notice))
         asked = q  # what the asked-fact check reads
-        if earlier and self.router.is_follow_up(q):
-            decision, sel, asked = self._follow_up(earlier[-1], q, qvec, decision, cands, sel, notice)
+        if before is not None:
+            decision, sel, asked = self._follow_up(before, q, qvec, decision, cands, sel, notice)
 
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -169,13 +176,13 @@ class Assistant:
         about one's records. A follow-up the router answers but that alone finds nothing close
         enough to quote ("can I opt out of that?") is quoted for the two together.
         """
-        together = f"{before} {q}"
+        together = joined(before, q)
         if decision.route == "answer" and not self._found(sel):
-            return decision, self._select_together(together, cands, notice), together
+            return decision, self._select(together, self.embedder.embed_query(together), cands, notice), together
         if decision.route not in ("unanswerable", "out_of_scope") or self.retriever.uncovered_services(q, notice):
             return decision, sel, q
         bvec = self.embedder.embed_query(before)
-        bcands, bsel = self._find(before, bvec, (), notice)
+        bcands, bsel = self._find(before, bvec, notice)
         previous = self.router.decide(before, bvec, self.evidence_signals(before, bcands, bsel, notice))
         if previous.route != "answer":
             return decision, sel, q
@@ -184,37 +191,31 @@ class Assistant:
                                                    "request_type": self.router.request_type(q, qvec)})  # fmt: skip
         elif not previous.offers_handoff and self.router.about_a_right(q):
             previous = previous.model_copy(update={"offers_handoff": True, "request_type": self.router.request_type(q, qvec)})
-        return previous, self._select_together(together, cands, notice), together
-
-    def _select_together(self, joined: str, cands: list[Candidate], notice: Scope) -> Selection:
-        """Evidence for a follow-up read with the message before (``joined``), from the passages found for both."""
-        pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
-        return self.selector.run(joined, self.embedder.embed_query(joined), cands, self.retriever.idf(notice), pieces,
-                                 self.retriever.lexical_query(joined))  # fmt: skip
+        return previous, self._select(together, self.embedder.embed_query(together), cands, notice), together
 
     def _found(self, sel: Selection) -> bool:
         """Whether evidence selection found anything close enough to quote (``min_relevance``)."""
         return bool(sel.quotes) and sel.best_similarity >= self.settings.min_relevance
 
-    def _find(self, q: str, qvec: np.ndarray, history: Sequence[Any], notice: Scope) -> tuple[list[Candidate], Selection]:
-        """Retrieval and evidence selection for the question."""
-        # A follow-up ("what about the police?") is retrieved together with the question before.
-        query, rvec = q, qvec
-        earlier = user_turns(history)
-        if earlier and self.router.is_follow_up(q):
-            query = f"{earlier[-1]} {q}"
-            rvec = self.embedder.embed_query(query)
-        cands = self.retriever.run(query, rvec, notice=notice)
+    def _find(self, q: str, qvec: np.ndarray, notice: Scope,
+              before: str | None = None) -> tuple[list[Candidate], Selection]:  # fmt: skip
+        """Retrieval and evidence selection for the question; a follow-up is retrieved together
+        with the message ``before`` it, and its evidence chosen for its own words."""
+        query = q if before is None else joined(before, q)
+        cands = self.retriever.run(query, qvec if before is None else self.embedder.embed_query(query), notice=notice)
+        return cands, self._select(q, qvec, cands, notice)
+
+    def _select(self, text: str, vec: np.ndarray, cands: list[Candidate], notice: Scope) -> Selection:
+        """Evidence for ``text`` (the question, or a follow-up with the message before) among ``cands``."""
         pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
-        sel = self.selector.run(q, qvec, cands, self.retriever.idf(notice), pieces, self.retriever.lexical_query(q))
-        return cands, sel
+        return self.selector.run(text, vec, cands, self.retriever.idf(notice), pieces, self.retriever.lexical_query(text))
 
     def routing_features(self, question: str, notice: Scope = None) -> np.ndarray:
         """The router's input for a question, as ``ask`` computes it (to fit the router)."""
         self.warm_up()
         q = self.router.with_subject(check(question, self.settings.max_question_chars).question)
         qvec = self.embedder.embed_query(q)
-        cands, sel = self._find(q, qvec, (), notice)
+        cands, sel = self._find(q, qvec, notice)
         return features(self.router.signals(q, qvec), self.evidence_signals(q, cands, sel, notice), qvec)
 
     def evidence_signals(self, question: str, cands: list[Candidate], sel: Selection, notice: Scope = None) -> dict[str, float]:
