@@ -58,6 +58,7 @@ class Assistant:
                              safeguarding_handoff_probability=s.safeguarding_handoff_probability,
                              request_offer_probability=s.request_offer_probability,
                              request_handoff_probability=s.request_handoff_probability,
+                             unanswerable_probability=s.unanswerable_probability,
                              uncovered_topic_similarity=s.uncovered_topic_similarity,
                              cache_dir=s.data_dir / "cache")  # fmt: skip
         self.retriever = HybridRetriever(self.settings, self.store)
@@ -173,8 +174,11 @@ class Assistant:
         names a council service no notice covers ("and how do I pay my council tax?"). A follow-up
         whose words ask the council to act ("can you chase it up for me?") goes to a person, with
         the form: alone it could be about anything, after a question about the notices it is
-        about one's records. A follow-up the router answers but that alone finds nothing close
-        enough to quote ("can I opt out of that?") is quoted for the two together.
+        about one's records, and so it is after a privacy question the notices don't answer or a
+        request ("can you chase it up for me?" after "I asked for a copy of my file two months
+        ago" or "the notice says you reply within a month"). A follow-up the
+        router answers but that alone finds nothing close enough to quote ("can I opt out of
+        that?") is quoted for the two together.
         """
         together = joined(before, q)
         if decision.route == "answer" and not self._found(sel):
@@ -184,9 +188,10 @@ class Assistant:
         bvec = self.embedder.embed_query(before)
         bcands, bsel = self._find(before, bvec, notice)
         previous = self.router.decide(before, bvec, self.evidence_signals(before, bcands, bsel, notice))
-        if previous.route != "answer":
+        acts = self.router.asks_to_act(q)
+        if previous.route != "answer" and not (acts and previous.route in ("unanswerable", "handoff")):
             return decision, sel, q
-        if self.router.asks_to_act(q):
+        if acts:
             previous = previous.model_copy(update={"route": "handoff", "offers_handoff": True,
                                                    "request_type": self.router.request_type(q, qvec)})  # fmt: skip
         elif not previous.offers_handoff and self.router.about_a_right(q):

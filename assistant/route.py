@@ -24,8 +24,9 @@ from assistant.lexical import tokens
 from assistant.models import Route
 from assistant.request_type import default_request_type_model
 from assistant.resources import Patterns, load
-from assistant.route_model import (LABELS, Requests, RouteModel, choose, default_request_check, default_route_model,
-                                   default_signposting_check, features)  # fmt: skip
+from assistant.route_model import (LABELS, Answerability, Requests, RouteModel, choose, default_answerability_check,
+                                   default_request_check, default_route_model, default_signposting_check,
+                                   features)  # fmt: skip
 
 
 class Decision(BaseModel):
@@ -42,7 +43,7 @@ class Router:
     def __init__(self, embedder: Embedder, k: int = 5, safeguarding_probability: float = 0.3,
                  model: RouteModel | None = None, cache_dir: Path | None = None,
                  safeguarding_handoff_probability: float = 0.2, request_offer_probability: float = 0.3,
-                 request_handoff_probability: float = 0.5,
+                 request_handoff_probability: float = 0.5, unanswerable_probability: float = 0.9,
                  uncovered_topic_similarity: float | None = None) -> None:  # fmt: skip
         self.embedder = embedder
         self.cache_dir = cache_dir
@@ -51,6 +52,7 @@ class Router:
         self.safeguarding_handoff_probability = safeguarding_handoff_probability
         self.request_offer_probability = request_offer_probability
         self.request_handoff_probability = request_handoff_probability
+        self.unanswerable_probability = unanswerable_probability
         self.uncovered_topic_similarity = uncovered_topic_similarity
         self.model = model  # a model of one's own comes without the shipped checks
         # Off when fitting: computing features needs no fitted model, and the shipped weights
@@ -103,6 +105,8 @@ class Router:
         self._check = default_signposting_check() if shipped else None
         self._requests = Requests(default_request_check() if shipped else None, self.request_offer_probability,
                                   self.request_handoff_probability)  # fmt: skip
+        self._answerability = Answerability(default_answerability_check() if shipped else None,
+                                            self.unanswerable_probability)  # fmt: skip
         default_request_type_model()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -252,7 +256,7 @@ class Router:
         signals = self.signals(question, qvec)  # warms up
         x = features(signals, evidence, qvec)
         expect, probs = choose(self._model, x, self.safeguarding_probability, self._check, self._requests,
-                               self.uncovered_topic_similarity)  # fmt: skip
+                               self.uncovered_topic_similarity, self._answerability)  # fmt: skip
         if signals["pattern_harm"] and signals["at_risk"]:
             # Words of harm in a present, personal situation: signposting comes first, even
             # when the same message also asks about records or asks the council to act.

@@ -4,8 +4,9 @@ The router (assistant/route.py) computes a question's features: the signals of i
 phrasings and patterns, what retrieval found and the question's embedding. Here a
 multinomial logistic model (assistant/data/router.json, fitted by ``python -m eval
 train-router`` on labelled questions, never the test split) turns them into route
-probabilities, and ``choose`` picks the route, asking two second opinions of the same
-kind fitted on more questions: the signposting check and the request check.
+probabilities, and ``choose`` picks the route, asking three second opinions of the same
+kind fitted on more questions: the signposting check, the request check and the
+answerability check.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ EVIDENCE_SIGNALS = ("top_score", "second_score", "best_similarity", "best_overla
 EMBEDDING_DIM = 384
 FEATURES = (*ROUTER_SIGNALS, *EVIDENCE_SIGNALS, *(f"emb_{i}" for i in range(EMBEDDING_DIM)))
 WEIGHTS = Path(__file__).resolve().parent / "data" / "router.json"
+ANSWERABILITY_WEIGHTS = WEIGHTS.with_name("answerability.json")
 
 
 def features(signals: dict[str, float], evidence: dict[str, float], qvec: np.ndarray) -> np.ndarray:
@@ -70,9 +72,21 @@ class Requests:
         return self.check is not None and self.probability(x) >= self.offer_at
 
 
+@dataclass(frozen=True)
+class Answerability:
+    """The answerability check and its threshold (``choose``): a second opinion on whether the notices answer."""
+
+    check: RouteModel | None = None
+    at: float = 0.9
+
+    def doubts(self, x: np.ndarray) -> bool:
+        """Whether the check gives "the notices don't say" ``at`` or more."""
+        return self.check is not None and self.check.probability(x, "unanswerable") >= self.at
+
+
 def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None = None,
-           requests: Requests | None = None,
-           uncovered_at: float | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
+           requests: Requests | None = None, uncovered_at: float | None = None,
+           answerability: Answerability | None = None) -> tuple[str, dict[str, float]]:  # fmt: skip
     """The route ``model`` gives the features ``x``, and its probabilities.
 
     Safeguarding needs only ``threshold`` (below what the other routes need), and, when
@@ -116,7 +130,23 @@ def choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel
     told the notices don't say, whatever passages retrieval found on the nearby topic,
     unless its words ask the council to act. The router weighs the same similarity among its
     features, but one feature among hundreds moves it too little.
+
+    A question the route would answer is told the notices don't say when the ``answerability``
+    check (the same kind of model, fitted on the router's questions plus some 1,150 more in
+    residents' words: ``python -m eval train-answerability``) gives that ``at`` or more, unless
+    its words ask the council to act. Retrieval always finds the passages nearest a question's
+    topic; a question beside what they say ("which companies has the DfE given pupil data
+    to?", next to the paragraph on how the DfE shares it) reads much like one they answer, and
+    the router, fitted on fewer such questions, quoted them.
     """
+    expect, probs = _choose(model, x, threshold, check, requests, uncovered_at)
+    if expect in ANSWERING and answerability is not None and not flag(x, "pattern_act") and answerability.doubts(x):
+        return "unanswerable", probs
+    return expect, probs
+
+
+def _choose(model: RouteModel, x: np.ndarray, threshold: float, check: RouteModel | None,
+            requests: Requests | None, uncovered_at: float | None) -> tuple[str, dict[str, float]]:  # fmt: skip
     probs = dict(zip(model.classes, model.probabilities(x).tolist()))
     uncovered = flag(x, "other_service")
     expect = most_probable(probs, uncovered)
@@ -217,6 +247,15 @@ def default_route_model() -> RouteModel:
 def default_signposting_check() -> RouteModel | None:
     check = shipped_weights().get("signposting_check")
     return RouteModel.from_dict(check) if check else None
+
+
+@lru_cache(maxsize=1)
+def default_answerability_check() -> RouteModel | None:
+    """assistant/data/answerability.json, fitted by ``python -m eval train-answerability``."""
+    try:
+        return RouteModel.from_dict(json.loads(ANSWERABILITY_WEIGHTS.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
 
 
 @lru_cache(maxsize=1)

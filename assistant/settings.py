@@ -94,6 +94,11 @@ class Settings(BaseSettings):
         description="hand to a person a message the router would answer, or took for off-topic while it mentions"
         " records, when the request check gives a request to act this much",
     )
+    unanswerable_probability: float = Field(
+        default=0.9, ge=0, le=1.01,
+        description="tell a question the router would answer that the notices don't say when the answerability"
+        " check gives that this much; above 1, never",
+    )
     uncovered_topic_similarity: float = Field(
         default=0.8, ge=0, le=1.01,
         description="tell a question this close (cosine) to a topic the notices don't cover (routing.yaml's"

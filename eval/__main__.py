@@ -17,9 +17,13 @@ EXAMPLES = """examples:
   python -m eval agreement                                           # the gold labels against a blind second reader
   python -m eval train-ranker                                        # refit assistant/data/ranker.json and adapter.npz
   python -m eval train-router                                        # refit assistant/data/router.json
+  python -m eval train-answerability                                 # refit assistant/data/answerability.json
 """
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "wigan.jsonl"
+# Files the answerability check is fitted on besides the router's (``train-answerability``).
+ANSWERABILITY_GOLD = ("general-train", "twins-train", "fresh", "fresh2", "routing3", "children", "requests3", "asking",
+                      "why")  # fmt: skip
 
 
 def print_summary(systems: dict[str, dict]) -> None:
@@ -147,6 +151,14 @@ def cmd_train_router(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_answerability(args: argparse.Namespace) -> int:
+    from eval.train_router import train_answerability
+
+    train_answerability(tuning_assistant(args), gold_specs(args.gold), gold_specs(args.more_gold), args.out,
+                        progress=not args.quiet)  # fmt: skip
+    return 0
+
+
 def cmd_agreement(args: argparse.Namespace) -> int:
     from eval.agreement import agreements, details, table, to_json
 
@@ -214,16 +226,17 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(fn=cmd_bench)
 
     from assistant.rank import WEIGHTS as RANKER_WEIGHTS
+    from assistant.route_model import ANSWERABILITY_WEIGHTS
     from assistant.route_model import WEIGHTS as ROUTER_WEIGHTS
 
     tuning = [f"{DEFAULT_GOLD}:dev", str(DEFAULT_GOLD.with_name("wigan-tune.jsonl"))]
     # The ranker and the adapter learn from every question with evidence that is not held out:
     # those the router and its checks are fitted on too.
     fitted = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in ("routing", "children-train", "requests", "requests2")]
+    router_gold = [*tuning, str(DEFAULT_GOLD.with_name("wigan-routing.jsonl"))]
     for name, what, fn, gold, out in (
         ("train-ranker", "the ranking weights", cmd_train_ranker, [*tuning, *fitted], RANKER_WEIGHTS),
-        ("train-router", "the router", cmd_train_router, [*tuning, str(DEFAULT_GOLD.with_name("wigan-routing.jsonl"))],
-         ROUTER_WEIGHTS),
+        ("train-router", "the router", cmd_train_router, router_gold, ROUTER_WEIGHTS),
     ):  # fmt: skip
         t = sub.add_parser(name, help=f"fit {what} on labelled tuning questions (never the test split)")
         t.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
@@ -242,7 +255,25 @@ def main(argv: list[str] | None = None) -> int:
                            + ", ".join(p.name for p in requests) + ")")  # fmt: skip
             t.set_defaults(default_check_gold=[str(children)], default_request_gold=[str(p) for p in requests])
 
+    # The answerability check learns from the router's questions and from these, in residents' words;
+    # wigan-routing2, wigan-fresh3, wigan-fresh4, wigan-twins and the chats stay held out.
+    more = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in ANSWERABILITY_GOLD]
+    a = sub.add_parser("train-answerability",
+                       help="fit the answerability check on labelled questions (never the test split)")  # fmt: skip
+    a.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help="the router's questions (default: the router's files)")  # fmt: skip
+    a.add_argument("--more-gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help="more questions, each also scored with a check fitted without it (default: "
+                   + ", ".join(Path(p).name for p in more) + ")")  # fmt: skip
+    a.add_argument("--index", type=Path)
+    out = ANSWERABILITY_WEIGHTS
+    a.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
+    a.add_argument("--quiet", action="store_true")
+    a.set_defaults(fn=cmd_train_answerability, default_gold=router_gold, default_more_gold=more)
+
     args = parser.parse_args(argv)
+    if hasattr(args, "default_more_gold"):
+        args.more_gold = args.more_gold or args.default_more_gold
     if hasattr(args, "default_gold"):
         args.gold = args.gold or args.default_gold
     if hasattr(args, "default_check_gold"):

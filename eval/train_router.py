@@ -21,7 +21,9 @@ from assistant.guard import check
 from assistant.pipeline import Assistant
 from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
 from assistant.request_type import RequestTypeModel
-from assistant.route_model import WEIGHTS, Requests, RouteModel, choose
+from assistant.route_model import (ANSWERABILITY_WEIGHTS, ANSWERING, WEIGHTS, Answerability, Requests, RouteModel,
+                                   choose, default_request_check, default_route_model,
+                                   default_signposting_check)  # fmt: skip
 from eval.gold import GoldItem
 from eval.train_adapter import cross_fitted
 
@@ -136,6 +138,19 @@ def train_request_types(bot: Assistant, items: list[GoldItem], source: list[str]
     return record
 
 
+def unseen_features(bot: Assistant, items: list[GoldItem], progress: bool = True) -> np.ndarray:
+    """``collect``, except that the questions the shipped question adapter was fitted on get the
+    signals of an adapter fitted without them, as a resident's question does (see eval/train_adapter.py)."""
+    x = collect(bot, items, progress)
+    shipped = bot.retriever.adapter or default_adapter()
+    seen = [k for k, i in enumerate(items) if i.id in set(shipped.fitted_on)]
+    if seen:
+        rows = cross_fitted(bot, [items[k] for k in seen], shipped.penalty, FOLDS, lambda b, its, p: list(collect(b, its, p)))
+        x[seen] = np.stack(rows)
+        print(f"{len(seen)} questions the adapter was fitted on: signals from adapters fitted without them")
+    return x
+
+
 def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path = WEIGHTS, progress: bool = True,
           request_type_out: Path = REQUEST_TYPE_WEIGHTS, check_sources: list[tuple[str, list[GoldItem]]] = (),
           request_sources: list[tuple[str, list[GoldItem]]] = ()) -> dict:  # fmt: skip
@@ -147,15 +162,7 @@ def train(bot: Assistant, sources: list[tuple[str, list[GoldItem]]], out: Path =
     n = sum(len(group) for _, group in sources)
     m = n + sum(len(group) for _, group in check_sources)
     y_all = [i.expect for i in items]
-    x_all = collect(bot, items, progress)
-    # The questions the shipped question adapter was fitted on get the signals of an adapter
-    # fitted without them, as a resident's question does (see eval/train_adapter.py).
-    shipped = bot.retriever.adapter or default_adapter()
-    seen = [k for k, i in enumerate(items) if i.id in set(shipped.fitted_on)]
-    if seen:
-        rows = cross_fitted(bot, [items[k] for k in seen], shipped.penalty, FOLDS, lambda b, its, p: list(collect(b, its, p)))
-        x_all[seen] = np.stack(rows)
-        print(f"{len(seen)} questions the adapter was fitted on: signals from adapters fitted without them")
+    x_all = unseen_features(bot, items, progress)
     x, y = x_all[:n], y_all[:n]
     threshold = bot.settings.safeguarding_probability
     tried = []
@@ -245,3 +252,48 @@ def request_check(x: np.ndarray, y: list[str], source: list[str], n: int, m: int
 
 def counts(names: list[str]) -> dict[str, int]:
     return {k: names.count(k) for k in dict.fromkeys(names)}
+
+
+def train_answerability(bot: Assistant, sources: list[tuple[str, list[GoldItem]]],
+                        more: list[tuple[str, list[GoldItem]]], out: Path = ANSWERABILITY_WEIGHTS,
+                        progress: bool = True, thresholds: tuple[float, ...] = (0.7, 0.8, 0.9)) -> dict:  # fmt: skip
+    """Fit the answerability check (route_model.choose) on the router's ``sources`` and ``more``.
+
+    The shipped router and its checks are left as they are (refitting them moves other routes).
+    For each file of ``more``, prints its routes from the shipped models alone and with a check
+    fitted without that file, at each threshold: accuracy, questions rightly told the notices
+    don't say, and answerable questions wrongly told so.
+    """
+    bot.router.needs_models = True
+    bot.warm_up()
+    router = bot.router
+    groups = [*sources, *more]
+    items = [i for _, group in groups for i in group]
+    source = [name for name, group in groups for _ in group]
+    x, y = unseen_features(bot, items, progress), [i.expect for i in items]
+    c = shipped_c(WEIGHTS) or 0.3
+    model, signposting = default_route_model(), default_signposting_check()
+    requests = Requests(default_request_check(), router.request_offer_probability, router.request_handoff_probability)
+
+    def routes(rows: np.ndarray, answerability: Answerability | None) -> list[str]:
+        return [choose(model, row, router.safeguarding_probability, signposting, requests,
+                       router.uncovered_topic_similarity, answerability)[0] for row in rows]  # fmt: skip
+
+    print(f"answerability check, C={c}; each file with a check fitted without it (accuracy, told the notices "
+          f"don't say rightly / wrongly):")  # fmt: skip
+    print("  file: without the check | " + " | ".join(f"from {t}" for t in thresholds))
+    for name, _ in more:
+        own = np.asarray([s == name for s in source])
+        check = RouteModel.fit(x[~own], [t for t, o in zip(y, own) if not o], c=c)
+        truth = [t for t, o in zip(y, own) if o]
+        cells = []
+        for t in (None, *thresholds):
+            pred = routes(x[own], None if t is None else Answerability(check, t))
+            right = sum(p == e == "unanswerable" for p, e in zip(pred, truth))
+            wrong = sum(p == "unanswerable" and e in ANSWERING for p, e in zip(pred, truth))
+            cells.append(f"{np.mean([p == e for p, e in zip(pred, truth)]):.3f} ({right}/{wrong})")
+        print(f"  {name} ({truth.count('unanswerable')} unanswerable): " + " | ".join(cells))
+    record = RouteModel.fit(x, y, c=c).to_dict() | {"C": c, "questions": counts(source)}
+    out.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    print(f"weights written to {out}")
+    return record

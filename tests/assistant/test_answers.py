@@ -294,3 +294,16 @@ def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(bot: Assistan
     near = EvidenceSelector._with_neighbours([by_unit[(other.passage_id, other.units[k].start)]], {other.passage_id: other},
                                              by_unit)  # fmt: skip
     assert [e.unit.text[:15] for e in near] == ["It is important"]
+
+
+@pytest.mark.parametrize(
+    "before",
+    # A request the assistant handed to a person, and a statement the notices don't answer: the
+    # follow-up asking the council to act was told it was off-topic after both.
+    ["I asked for a copy of my file two months ago", "I sent off for my son's records in September and still nothing",
+     "the notice says you reply within a month"],
+)
+def test_a_follow_up_asking_the_council_to_act_goes_to_a_person(bot, before):
+    answer = bot.ask("can you chase it up for me?", history=[{"role": "user", "content": before}])
+    assert answer.route == "handoff" and answer.offers_handoff and answer.request_type
+    assert bot.ask("can you chase it up for me?").route != "handoff"  # alone, it could be about anything

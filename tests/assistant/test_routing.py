@@ -189,6 +189,41 @@ def test_a_request_without_words_of_asking_still_gets_the_form(bot, question):
     assert "Data Protection Officer with the form" in answer.text
 
 
+def test_the_answerability_check_turns_an_answer_into_the_notices_dont_say_unless_asked_to_act():
+    from assistant.route_model import Answerability, choose
+
+    def model(logits: list[float]):  # noqa: ANN202
+        return one_feature_model(["answer", "handoff", "unanswerable"], logits)
+
+    answers, rights = model([2.0, 0.0, 0.0]), one_feature_model(["answer", "answer+offer", "unanswerable"], [1.0, 2.0, 0.0])
+    doubts = Answerability(check=model([0.0, 0.0, 3.0]), at=0.9)  # the check gives "the notices don't say" 0.91
+    unsure = Answerability(check=model([0.0, 0.0, 2.0]), at=0.9)  # 0.79
+    x = features_with()
+    assert choose(answers, x, 0.3, answerability=unsure)[0] == "answer"
+    assert choose(answers, x, 0.3, answerability=doubts)[0] == "unanswerable"
+    assert choose(rights, x, 0.3, answerability=doubts)[0] == "unanswerable"  # a question about a right too
+    assert choose(answers, x, 0.3, answerability=Answerability(check=model([0.0, 0.0, 3.0]), at=1.01))[0] == "answer"
+    assert choose(answers, x, 0.3, answerability=Answerability())[0] == "answer"  # no check: as before
+    # Words that ask the council to act still go to a person, whatever the check says.
+    assert choose(answers, features_with("pattern_act"), 0.3, answerability=doubts)[0] == "handoff"
+    # It only ever withdraws an answer: other routes are left as they are.
+    assert choose(model([0.0, 2.0, 0.0]), x, 0.3, answerability=doubts)[0] == "handoff"
+
+
+@pytest.mark.parametrize(
+    "question",
+    # Each near a passage on its topic that does not answer it; each was quoted that passage
+    # before the answerability check (wigan-general-train, -why and -routing3, fitted on).
+    ["Who is the Caldicott Guardian for children's social care in Wigan?",
+     "Why does the council share families' details with the Home Office for immigration checks?",
+     "will my childrens data be used to train AI"],
+)
+def test_a_question_beside_what_the_notices_say_is_told_they_dont_say(bot, question):
+    answer = bot.ask(question)
+    assert answer.route == "unanswerable" and not answer.citations
+    assert answer.offers_handoff
+
+
 def test_the_request_check_offers_the_form_or_hands_the_request_to_a_person():
     from assistant.route_model import Requests, choose
 

@@ -16,10 +16,10 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 # Floors that CI enforces on the held-out test split. The issue's targets are higher
 # (recall@3 0.95, behaviour 0.95); these sit a question or two under today's levels, to catch
 # regressions without failing when an index built afresh flips one question.
-FLOORS = {"recall@3": 0.94, "cited_recall": 0.89, "groundedness": 1.0, "behaviour_accuracy": 0.93, "citation_precision": 0.49,
+FLOORS = {"recall@3": 0.94, "cited_recall": 0.88, "groundedness": 1.0, "behaviour_accuracy": 0.92, "citation_precision": 0.49,
           "request_type_accuracy": 0.9}
 # Per expected behaviour (issue targets: 0.95 each); 9-10 questions each on the test split.
-ROUTE_FLOORS = {"answer": 0.92, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.66, "out_of_scope": 0.77,
+ROUTE_FLOORS = {"answer": 0.91, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.66, "out_of_scope": 0.77,
                 "safeguarding": 0.95}
 
 
@@ -42,8 +42,11 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
     assert set(rows[0]) >= {"id", "question", "expect", "route", "offers_handoff", "text", "citations", "retrieved", "latency_ms"}
 
 
-# Routing sets written apart by someone who saw neither the gold set nor the routing data;
-# nothing is fitted on them: held-out measures of routing, 20-56 questions per behaviour.
+# Routing sets written apart by someone who saw neither the gold set nor the routing data; the
+# router and its signposting and request checks are not fitted on them. The answerability check
+# is fitted on all but wigan-routing2, -fresh3, -fresh4, -twins and the chats (eval/__main__.py
+# ANSWERABILITY_GOLD): on the others, these floors guard against regressions, and no longer
+# measure routing on questions never fitted on. 20-56 questions per behaviour.
 # (Their floors sit a question or two under today's levels; routing3 leans on the confusable pairs.)
 HELD_OUT = {
     "wigan-routing2.jsonl": (0.9, {"answer": 0.9, "handoff": 0.88, "out_of_scope": 0.9, "safeguarding": 0.95}),
@@ -56,7 +59,7 @@ HELD_OUT = {
     "wigan-requests3.jsonl": (0.78, {"answer": 0.82, "answer+offer": 0.8, "handoff": 0.79}),
     # Questions about a right and requests to act opening with the same words ("can I...",
     # "could you...", "is it possible..."): only the meaning tells them apart. Written after the
-    # asking_whether rule was chosen, to measure it; never fitted on.
+    # asking_whether rule was chosen, to measure it.
     "wigan-asking.jsonl": (0.8, {"answer": 0.76, "answer+offer": 0.82, "handoff": 0.8}),
     # "Why" questions: why the council does something in general, beside why something was done
     # in one family's case or whether it was right. Written after the asking_why rule was chosen.
@@ -79,6 +82,13 @@ HELD_OUT = {
                                          "safeguarding": 1.0}),
     "wigan-conversations2.jsonl": (0.79, {"answer": 0.88, "answer+offer": 0.5, "handoff": 0.85, "out_of_scope": 0.87,
                                           "safeguarding": 1.0}),
+    # A fourth general set, and privacy questions the notices don't answer, each beside a twin on
+    # the same topic that they do (the other half of the twins, wigan-twins-train, is fitted on by
+    # the answerability check). Written and labelled blind in a later session; run at its start
+    # (0.811 and 0.556) and once after the answerability check (0.828 and 0.574).
+    "wigan-fresh4.jsonl": (0.81, {"answer": 0.76, "answer+offer": 0.76, "handoff": 0.94, "unanswerable": 0.56,
+                                  "out_of_scope": 0.88, "safeguarding": 0.87}),
+    "wigan-twins.jsonl": (0.55, {"answer": 0.9, "answer+offer": 0.75, "unanswerable": 0.17}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -88,25 +98,27 @@ HELD_OUT = {
 # details passed on, so why is it still going out to the council").
 # One on wigan-fresh2, seen after it was run on ("only his name, address and date of birth are to
 # be passed on from now on. Consider this me telling you.": an instruction without a request's words).
-DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1}
+# Two children at risk on wigan-fresh4, in its clean run.
+DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1, "wigan-fresh4.jsonl": 2}
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
                 "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
                 "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
-                "wigan-fresh3.jsonl": 1}
+                "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1}
 # The request type the DPO form opens with, among the answers that offer it (wigan-children: 19 of
 # 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
                        "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6,
                        "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75, "wigan-conversations.jsonl": 0.78,
-                       "wigan-conversations2.jsonl": 0.77, "wigan-fresh3.jsonl": 0.8}
+                       "wigan-conversations2.jsonl": 0.77, "wigan-fresh3.jsonl": 0.8, "wigan-fresh4.jsonl": 0.73,
+                       "wigan-twins.jsonl": 0.25}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
                "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
-               "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95}
+               "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
@@ -120,7 +132,8 @@ def test_routing_holds_on_questions_written_apart(built_index, tmp_path, name):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     decided = [r["question"] for r in rows if r["expect"] in ("handoff", "safeguarding") and behaviour_of(r) == "answer"]
     assert len(decided) <= DECIDED.get(name, 0), decided
-    assert m["form_offered"] >= FORM_FLOORS[name], m  # nor is a request to act left without the form
+    if name in FORM_FLOORS:  # wigan-twins holds no request to act
+        assert m["form_offered"] >= FORM_FLOORS[name], m  # nor is a request to act left without the form
     alarms = [r["question"] for r in rows if r["route"] == "safeguarding" and r["expect"] != "safeguarding"]
     assert len(alarms) <= FALSE_ALARMS[name], alarms
     assert m["request_type_accuracy"] >= REQUEST_TYPE_FLOORS[name], m

@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 
 
-@pytest.mark.parametrize("command", ["train-ranker", "train-router"])
+@pytest.mark.parametrize("command", ["train-ranker", "train-router", "train-answerability"])
 def test_fitting_on_the_test_split_is_refused(tmp_path, command):
     out = tmp_path / "weights.json"
     proc = subprocess.run([sys.executable, "-m", "eval", command, "--gold", f"{GOLD}:test", "--out", str(out)],
@@ -77,6 +77,22 @@ def test_shipped_router_is_for_these_features_and_was_fitted_without_test():
     requests = record["request_check"]
     assert tuple(requests["features"]) == ROUTE_FEATURES and requests["classes"] == record["classes"]
     assert requests["questions"] == check["questions"] | {"wigan-requests.jsonl": 100, "wigan-requests2.jsonl": 100}
+
+
+def test_the_answerability_check_is_fitted_on_no_held_out_file():
+    from assistant.route_model import ANSWERABILITY_WEIGHTS, FEATURES as ROUTE_FEATURES, WEIGHTS as ROUTE_WEIGHTS
+    from eval.__main__ import ANSWERABILITY_GOLD
+
+    record = json.loads(ANSWERABILITY_WEIGHTS.read_text(encoding="utf-8"))
+    router = json.loads(ROUTE_WEIGHTS.read_text(encoding="utf-8"))
+    assert tuple(record["features"]) == ROUTE_FEATURES and record["classes"] == router["classes"]
+    more = {f"wigan-{k}.jsonl" for k in ANSWERABILITY_GOLD}
+    assert set(record["questions"]) == set(router["questions"]) | more
+    # The files that measure it stay out: the test split, the general sets written after it
+    # (fresh3, fresh4, twins), wigan-routing2 and the chats.
+    held_out = {"wigan.jsonl:test", "wigan-fresh3.jsonl", "wigan-fresh4.jsonl", "wigan-twins.jsonl",
+                "wigan-routing2.jsonl", "wigan-conversations.jsonl", "wigan-conversations2.jsonl"}  # fmt: skip
+    assert not held_out & set(record["questions"])
 
 
 def test_shipped_request_type_model_matches_the_patterns_and_was_fitted_without_test():
