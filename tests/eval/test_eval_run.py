@@ -85,9 +85,10 @@ HELD_OUT = {
     # A fourth general set, and privacy questions the notices don't answer, each beside a twin on
     # the same topic that they do (the other half of the twins, wigan-twins-train, is fitted on by
     # the answerability check). Written and labelled blind in a later session; run at its start
-    # (0.811 and 0.556) and once after the answerability check (0.828 and 0.574).
-    "wigan-fresh4.jsonl": (0.81, {"answer": 0.76, "answer+offer": 0.76, "handoff": 0.94, "unanswerable": 0.56,
-                                  "out_of_scope": 0.88, "safeguarding": 0.87}),
+    # (0.811 and 0.556) and once after the answerability check (0.828 and 0.574); fresh4 0.844 since,
+    # with the two children at risk it missed then signposted.
+    "wigan-fresh4.jsonl": (0.82, {"answer": 0.76, "answer+offer": 0.76, "handoff": 0.94, "unanswerable": 0.56,
+                                  "out_of_scope": 0.88, "safeguarding": 0.93}),
     "wigan-twins.jsonl": (0.55, {"answer": 0.9, "answer+offer": 0.75, "unanswerable": 0.17}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
@@ -98,8 +99,8 @@ HELD_OUT = {
 # details passed on, so why is it still going out to the council").
 # One on wigan-fresh2, seen after it was run on ("only his name, address and date of birth are to
 # be passed on from now on. Consider this me telling you.": an instruction without a request's words).
-# Two children at risk on wigan-fresh4, in its clean run.
-DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1, "wigan-fresh4.jsonl": 2}
+# Two children at risk on wigan-fresh4 got a plain answer in its clean runs; signposted since (read after them).
+DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1}
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
