@@ -151,8 +151,9 @@ class Assistant:
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
-        # A question asking for a kind of fact (an amount, an email address) that the quotes don't hold.
-        missing = self.facts.missing(asked, [quoted]) if decision.route == "answer" and found else None
+        # A question asking for a kind of fact (an amount, an email address) that the quotes don't hold:
+        # the reply says which, also when the route already says the notices don't answer it.
+        missing = self.facts.missing(asked, [quoted]) if decision.route in ("answer", "unanswerable") and found else None
         if decision.route == "unanswerable" or not found or missing:
             text = reply("unanswerable_fact", what=missing.what) if missing else reply("unanswerable")
             return Answer(route="unanswerable", text=self._with_note(text, checked.note),
