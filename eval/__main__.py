@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             t.set_defaults(default_check_gold=[str(children)], default_request_gold=[str(p) for p in requests])
 
     # The answerability check learns from the router's questions and from these, in residents' words;
-    # wigan-routing2, wigan-fresh3, wigan-fresh4, wigan-twins and the chats stay held out.
+    # wigan-routing2, wigan-fresh3, wigan-fresh4, wigan-twins, wigan-twins2 and the chats stay held out.
     more = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in ANSWERABILITY_GOLD]
     a = sub.add_parser("train-answerability",
                        help="fit the answerability check on labelled questions (never the test split)")  # fmt: skip

@@ -48,6 +48,13 @@ def test_tuning_sets_hold_no_test_questions():
         assert not test & {r["question"].strip().lower() for r in data}, path.name
 
 
+def test_every_gold_id_is_unique_across_the_files():
+    """Fitting tells apart the questions the adapter was fitted on by id (eval/train_router.py):
+    an id reused in another file would give that file's question the wrong signals."""
+    ids = Counter(r["id"] for path in [GOLD, *TUNING] for r in rows(path))
+    assert not [i for i, n in ids.items() if n > 1]
+
+
 @pytest.mark.parametrize("path", [GOLD, *TUNING], ids=lambda p: p.name)
 def test_questions_that_offer_the_form_name_the_requests_they_fit(path):
     """The request types are DPORequest's (load_gold validates them); the form's pre-fill is scored against them."""

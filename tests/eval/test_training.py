@@ -89,8 +89,8 @@ def test_the_answerability_check_is_fitted_on_no_held_out_file():
     more = {f"wigan-{k}.jsonl" for k in ANSWERABILITY_GOLD}
     assert set(record["questions"]) == set(router["questions"]) | more
     # The files that measure it stay out: the test split, the general sets written after it
-    # (fresh3, fresh4, twins), wigan-routing2 and the chats.
-    held_out = {"wigan.jsonl:test", "wigan-fresh3.jsonl", "wigan-fresh4.jsonl", "wigan-twins.jsonl",
+    # (fresh3, fresh4, the twins), wigan-routing2 and the chats.
+    held_out = {"wigan.jsonl:test", "wigan-fresh3.jsonl", "wigan-fresh4.jsonl", "wigan-twins.jsonl", "wigan-twins2.jsonl",
                 "wigan-routing2.jsonl", "wigan-conversations.jsonl", "wigan-conversations2.jsonl"}  # fmt: skip
     assert not held_out & set(record["questions"])
 
