@@ -124,17 +124,19 @@ class Assistant:
         if self.router.about_itself(q):
             return Answer(route="out_of_scope", text=self._with_note(reply("about_assistant"), checked.note))
 
-        # A follow-up ("what about the police?") leans on the message before it.
+        # A follow-up ("what about the police?") leans on the message before it: both are read together.
         before = earlier[-1] if earlier and self.router.is_follow_up(q) else None
+        together = None if before is None else joined(before, q)
+        tvec = None if together is None else self.embedder.embed_query(together)
         try:
-            cands, sel = self._find(q, qvec, notice, before)
+            cands, sel = self._find(q, qvec, notice, together, tvec)
         except (StoreUnavailable, *STORE_ERRORS):
             return Answer(route="unanswerable", text=reply("store_down"))
         retrieved = [Retrieved(**c.model_dump(include=set(Retrieved.model_fields))) for c in cands]
         decision = self.router.decide(q, qvec, self.evidence_signals(q, cands, sel, notice))
         asked = q  # what the asked-fact check reads
         if before is not None:
-            decision, sel, asked = self._follow_up(before, q, qvec, decision, cands, sel, notice)
+            decision, sel, asked = self._follow_up(before, q, qvec, together, tvec, decision, cands, sel, notice)
 
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
@@ -162,8 +164,9 @@ class Assistant:
         return Answer(route="answer", text=self._with_note(text, checked.note), citations=citations, retrieved=retrieved,
                       offers_handoff=decision.offers_handoff, request_type=decision.request_type)  # fmt: skip
 
-    def _follow_up(self, before: str, q: str, qvec: np.ndarray, decision: Decision, cands: list[Candidate],
-                   sel: Selection, notice: Scope) -> tuple[Decision, Selection, str]:  # fmt: skip
+    def _follow_up(self, before: str, q: str, qvec: np.ndarray, together: str, tvec: np.ndarray,
+                   decision: Decision, cands: list[Candidate], sel: Selection,
+                   notice: Scope) -> tuple[Decision, Selection, str]:  # fmt: skip
         """The route, evidence and asked-fact text of a message that leans on the one ``before``.
 
         "how long for?" after "do you keep photos of children in care?", "why" after "does the
@@ -181,9 +184,8 @@ class Assistant:
         router answers but that alone finds nothing close enough to quote ("can I opt out of
         that?") is quoted for the two together.
         """
-        together = joined(before, q)
         if decision.route == "answer" and not self._found(sel):
-            return decision, self._select(together, self.embedder.embed_query(together), cands, notice), together
+            return decision, self._select(together, tvec, cands, notice), together
         if decision.route not in ("unanswerable", "out_of_scope") or self.retriever.uncovered_services(q, notice):
             return decision, sel, q
         bvec = self.embedder.embed_query(before)
@@ -197,18 +199,19 @@ class Assistant:
                                                    "request_type": self.router.request_type(q, qvec)})  # fmt: skip
         elif not previous.offers_handoff and self.router.about_a_right(q):
             previous = previous.model_copy(update={"offers_handoff": True, "request_type": self.router.request_type(q, qvec)})
-        return previous, self._select(together, self.embedder.embed_query(together), cands, notice), together
+        return previous, self._select(together, tvec, cands, notice), together
 
     def _found(self, sel: Selection) -> bool:
         """Whether evidence selection found anything close enough to quote (``min_relevance``)."""
         return bool(sel.quotes) and sel.best_similarity >= self.settings.min_relevance
 
-    def _find(self, q: str, qvec: np.ndarray, notice: Scope,
-              before: str | None = None) -> tuple[list[Candidate], Selection]:  # fmt: skip
-        """Retrieval and evidence selection for the question; a follow-up is retrieved together
-        with the message ``before`` it, and its evidence chosen for its own words."""
-        query = q if before is None else joined(before, q)
-        cands = self.retriever.run(query, qvec if before is None else self.embedder.embed_query(query), notice=notice)
+    def _find(self, q: str, qvec: np.ndarray, notice: Scope, together: str | None = None,
+              tvec: np.ndarray | None = None) -> tuple[list[Candidate], Selection]:  # fmt: skip
+        """Retrieval and evidence selection for the question; a follow-up is retrieved ``together``
+        with the message before it (``tvec`` its vector), and its evidence chosen for its own words."""
+        if together is None or tvec is None:
+            together, tvec = q, qvec
+        cands = self.retriever.run(together, tvec, notice=notice)
         return cands, self._select(q, qvec, cands, notice)
 
     def _select(self, text: str, vec: np.ndarray, cands: list[Candidate], notice: Scope) -> Selection:

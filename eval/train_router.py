@@ -264,8 +264,6 @@ def train_answerability(bot: Assistant, sources: list[tuple[str, list[GoldItem]]
     fitted without that file, at each threshold: accuracy, questions rightly told the notices
     don't say, and answerable questions wrongly told so.
     """
-    bot.router.needs_models = True
-    bot.warm_up()
     router = bot.router
     groups = [*sources, *more]
     items = [i for _, group in groups for i in group]
