@@ -44,7 +44,7 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
 
 # Routing sets written apart by someone who saw neither the gold set nor the routing data; the
 # router and its signposting and request checks are not fitted on them. The answerability check
-# is fitted on all but wigan-routing2, -fresh3, -fresh4, -twins, -twins2 and the chats (eval/__main__.py
+# is fitted on all but wigan-routing2, -fresh3 to -fresh6, -twins, -twins2 and the chats (eval/__main__.py
 # ANSWERABILITY_GOLD): on the others, these floors guard against regressions, and no longer
 # measure routing on questions never fitted on. 20-56 questions per behaviour.
 # (Their floors sit a question or two under today's levels; routing3 leans on the confusable pairs.)
@@ -92,6 +92,11 @@ HELD_OUT = {
     "wigan-twins.jsonl": (0.55, {"answer": 0.9, "answer+offer": 0.75, "unanswerable": 0.17}),
     # More of the twins, written after the answerability check was chosen: 0.564 without it, 0.614 with it.
     "wigan-twins2.jsonl": (0.6, {"answer": 0.9, "answer+offer": 0.72, "unanswerable": 0.36}),
+    # A fifth and a sixth general set, written and labelled blind in a later session. fresh5 was run
+    # once at its start (0.820) and its errors read: its two children at risk missed then are
+    # signposted since (0.836). fresh6 was run at its start and once at its end, unread until then.
+    "wigan-fresh5.jsonl": (0.81, {"answer": 0.76, "answer+offer": 0.75, "handoff": 0.68, "unanswerable": 0.66,
+                                  "out_of_scope": 0.92, "safeguarding": 0.93}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -108,20 +113,22 @@ DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
                 "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
                 "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
-                "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2}
+                "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
+                "wigan-fresh5.jsonl": 3}
 # The request type the DPO form opens with, among the answers that offer it (wigan-children: 19 of
 # 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
                        "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6,
                        "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75, "wigan-conversations.jsonl": 0.78,
                        "wigan-conversations2.jsonl": 0.77, "wigan-fresh3.jsonl": 0.8, "wigan-fresh4.jsonl": 0.73,
-                       "wigan-twins.jsonl": 0.25, "wigan-twins2.jsonl": 0.5}
+                       "wigan-twins.jsonl": 0.25, "wigan-twins2.jsonl": 0.5, "wigan-fresh5.jsonl": 0.8}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
                "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
-               "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94}
+               "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94,
+               "wigan-fresh5.jsonl": 0.94}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
