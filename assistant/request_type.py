@@ -5,8 +5,9 @@ whether that type's ``request_type_patterns`` (routing.yaml) match the question.
 patterns hold the words that name a right ("delete", "correct", "object"); the embedding
 alone hears the topic ("my son's file", "my records") louder than the verb, so "please
 erase my son's records" sat nearest a subject-access phrasing. The weights
-(assistant/data/request_type.json) are fitted by ``python -m eval train-router`` on the
-labelled questions' ``request_types`` and routing.yaml's rights and hand-off phrasings.
+(assistant/data/request_type.json) are fitted by ``python -m eval train-request-types`` on
+the labelled questions' ``request_types`` (the router's and every other file fitted on) and
+routing.yaml's rights and hand-off phrasings.
 The resident can always change the type in the form: this only saves them a step.
 """
 
@@ -65,7 +66,7 @@ class RequestTypeModel:
     @classmethod
     def from_dict(cls, d: dict) -> "RequestTypeModel":
         if list(d["pattern_types"]) != list(patterns()):
-            raise ValueError(f"{WEIGHTS} was fitted on other request_type_patterns: run `python -m eval train-router`")
+            raise ValueError(f"{WEIGHTS} was fitted on other request_type_patterns: run `python -m eval train-request-types`")
         arr = lambda k: np.asarray(d[k], dtype=np.float32)  # noqa: E731
         return cls(list(d["classes"]), arr("coef"), arr("intercept"), float(d["pattern_weight"]),
                    list(d["pattern_types"]))  # fmt: skip

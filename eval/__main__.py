@@ -18,12 +18,16 @@ EXAMPLES = """examples:
   python -m eval train-ranker                                        # refit assistant/data/ranker.json and adapter.npz
   python -m eval train-router                                        # refit assistant/data/router.json
   python -m eval train-answerability                                 # refit assistant/data/answerability.json
+  python -m eval train-request-types                                 # refit assistant/data/request_type.json
 """
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "wigan.jsonl"
 # Files the answerability check is fitted on besides the router's (``train-answerability``).
 ANSWERABILITY_GOLD = ("general-train", "twins-train", "fresh", "fresh2", "routing3", "children", "requests3", "asking",
                       "why")  # fmt: skip
+# Files the request types the form opens with are fitted on besides the router's (``train-request-types``):
+# every labelled file the router or one of its checks is fitted on.
+REQUEST_TYPE_GOLD = (*ANSWERABILITY_GOLD, "children-train", "requests", "requests2")
 
 
 def print_summary(systems: dict[str, dict]) -> None:
@@ -142,12 +146,21 @@ def gold_specs(specs: list[str]) -> list[tuple[str, list]]:
 
 
 def cmd_train_router(args: argparse.Namespace) -> int:
-    from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
     from eval.train_router import train
 
     train(tuning_assistant(args), gold_specs(args.gold), args.out, progress=not args.quiet,
-          request_type_out=args.out.with_name(REQUEST_TYPE_WEIGHTS.name), check_sources=gold_specs(args.check_gold),
-          request_sources=gold_specs(args.request_gold))  # fmt: skip
+          check_sources=gold_specs(args.check_gold), request_sources=gold_specs(args.request_gold))  # fmt: skip
+    return 0
+
+
+def cmd_train_request_types(args: argparse.Namespace) -> int:
+    from eval.train_router import train_request_types
+
+    groups = gold_specs(args.gold) + gold_specs(args.more_gold)
+    more = [name for name, _ in gold_specs(args.more_gold)]
+    bot = tuning_assistant(args)
+    bot.warm_up()
+    train_request_types(bot, [i for _, g in groups for i in g], [name for name, g in groups for _ in g], args.out, more)
     return 0
 
 
@@ -226,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(fn=cmd_bench)
 
     from assistant.rank import WEIGHTS as RANKER_WEIGHTS
+    from assistant.request_type import WEIGHTS as REQUEST_TYPE_WEIGHTS
     from assistant.route_model import ANSWERABILITY_WEIGHTS
     from assistant.route_model import WEIGHTS as ROUTER_WEIGHTS
 
@@ -270,6 +284,21 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
     a.add_argument("--quiet", action="store_true")
     a.set_defaults(fn=cmd_train_answerability, default_gold=router_gold, default_more_gold=more)
+
+    # The request types: the router's questions and every other file fitted on, in residents' words.
+    more = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in REQUEST_TYPE_GOLD]
+    r = sub.add_parser("train-request-types",
+                       help="fit the request types the DPO form opens with (never the test split)")  # fmt: skip
+    r.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help="the router's questions (default: the router's files)")  # fmt: skip
+    r.add_argument("--more-gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help="more questions, each also scored with a model fitted without it (default: "
+                   + ", ".join(Path(p).name for p in more) + ")")  # fmt: skip
+    r.add_argument("--index", type=Path)
+    out = REQUEST_TYPE_WEIGHTS
+    r.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(fn=cmd_train_request_types, default_gold=router_gold, default_more_gold=more)
 
     args = parser.parse_args(argv)
     if hasattr(args, "default_more_gold"):

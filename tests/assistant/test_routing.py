@@ -35,7 +35,8 @@ def features_with(*names: str) -> np.ndarray:
         ("Delete my son's file from your system", "erasure"),
         ("Please fix the address on my record, it's wrong", "rectification"),
         ("Stop sharing my information with the police", "objection"),
-        ("Was it lawful for you to tell my daughter's school about our case?", "other_question"),
+        # A judgement asked for: a complaint, or another question for the DPO (as every gold file labels it)
+        ("Was it lawful for you to tell my daughter's school about our case?", "complaint|other_question"),
         ("Have you shared my records with probation?", "other_question"),
         # The verb decides, not the topic: these opened the form as subject access or a complaint
         # while the type was the nearest phrasing's.
@@ -47,7 +48,7 @@ def features_with(*names: str) -> np.ndarray:
 def test_requests_to_act_or_judge_are_handed_to_a_person(bot, question, request_type):
     answer = bot.ask(question)
     assert answer.route == "handoff" and answer.offers_handoff
-    assert answer.request_type == request_type
+    assert answer.request_type in request_type.split("|")
     assert "can't act on requests" in answer.text
     # Whatever it quotes is the notices' own words, not a decision.
     for c in answer.citations:
@@ -165,14 +166,15 @@ def test_asking_why_the_council_shares_is_answered_and_why_it_shared_is_handed_o
     ("question", "route", "request_type"),
     # None is in a gold file. Before the rule (and the refit it came with) the second was handed
     # off as a request to act, and the third, a request, was answered with the form.
-    [("Can I take my son off the disabled children's register if we change our minds?", "answer", "erasure"),
+    # (Taking a child off the register the notice says needs consent: withdrawing it, as the gold files label it.)
+    [("Can I take my son off the disabled children's register if we change our minds?", "answer", "withdraw_consent|erasure"),
      ("Am I allowed to see what the school sends you about me?", "answer", None),
      ("Please can I have a copy of my son's file?", "handoff", "subject_access")],  # fmt: skip
 )
 def test_a_question_about_a_right_is_answered_and_a_request_handed_off(bot, question, route, request_type):
     answer = bot.ask(question)
     assert answer.route == route and answer.offers_handoff, answer
-    assert request_type is None or answer.request_type == request_type
+    assert request_type is None or answer.request_type in request_type.split("|")
     if route == "answer":
         assert answer.citations and "Data Protection Officer with the form" in answer.text
 

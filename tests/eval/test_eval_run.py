@@ -115,13 +115,16 @@ FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-chi
                 "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
                 "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
                 "wigan-fresh5.jsonl": 3}
-# The request type the DPO form opens with, among the answers that offer it (wigan-children: 19 of
-# 23 today, 20 of 23 before the asking_whether rule; c024 is now offered the form, with a wrong pre-fill).
-REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.9, "wigan-routing3.jsonl": 0.83, "wigan-children.jsonl": 0.8,
-                       "wigan-requests3.jsonl": 0.78, "wigan-asking.jsonl": 0.76, "wigan-why.jsonl": 0.6,
-                       "wigan-fresh.jsonl": 0.87, "wigan-fresh2.jsonl": 0.75, "wigan-conversations.jsonl": 0.78,
-                       "wigan-conversations2.jsonl": 0.77, "wigan-fresh3.jsonl": 0.8, "wigan-fresh4.jsonl": 0.73,
-                       "wigan-twins.jsonl": 0.25, "wigan-twins2.jsonl": 0.5, "wigan-fresh5.jsonl": 0.8}
+# The request type the DPO form opens with, among the answers that offer it. Since the request-type
+# model is fitted on every file the router or a check is fitted on (python -m eval train-request-types),
+# those files guard against regressions only. On the held-out ones: fresh3 0.875 -> 0.958, fresh4
+# 0.765 -> 0.971, twins2 0.600 -> 0.900, fresh5 0.824 -> 0.853, routing2 0.957 both times; the chats
+# one question lower each (0.833 -> 0.792, 0.818 -> 0.773).
+REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.93, "wigan-routing3.jsonl": 0.95, "wigan-children.jsonl": 0.93,
+                       "wigan-requests3.jsonl": 0.95, "wigan-asking.jsonl": 0.93, "wigan-why.jsonl": 0.93,
+                       "wigan-fresh.jsonl": 0.94, "wigan-fresh2.jsonl": 0.95, "wigan-conversations.jsonl": 0.75,
+                       "wigan-conversations2.jsonl": 0.72, "wigan-fresh3.jsonl": 0.9, "wigan-fresh4.jsonl": 0.9,
+                       "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,

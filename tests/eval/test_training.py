@@ -22,7 +22,7 @@ HELD_OUT = {"wigan.jsonl:test", "wigan-routing2.jsonl", "wigan-conversations.jso
             "wigan-twins.jsonl", "wigan-twins2.jsonl", *(f"wigan-fresh{k}.jsonl" for k in range(3, 7))}
 
 
-@pytest.mark.parametrize("command", ["train-ranker", "train-router", "train-answerability"])
+@pytest.mark.parametrize("command", ["train-ranker", "train-router", "train-answerability", "train-request-types"])
 def test_fitting_on_the_test_split_is_refused(tmp_path, command):
     out = tmp_path / "weights.json"
     proc = subprocess.run([sys.executable, "-m", "eval", command, "--gold", f"{GOLD}:test", "--out", str(out)],
@@ -95,13 +95,17 @@ def test_the_answerability_check_is_fitted_on_no_held_out_file():
     assert not HELD_OUT & set(record["questions"])
 
 
-def test_shipped_request_type_model_matches_the_patterns_and_was_fitted_without_test():
+def test_shipped_request_type_model_matches_the_patterns_and_was_fitted_on_no_held_out_file():
     from assistant.request_type import WEIGHTS as TYPE_WEIGHTS
     from assistant.request_type import default_request_type_model, patterns
+    from assistant.route_model import WEIGHTS as ROUTE_WEIGHTS
+    from eval.__main__ import REQUEST_TYPE_GOLD
 
     record = json.loads(TYPE_WEIGHTS.read_text(encoding="utf-8"))
+    router = json.loads(ROUTE_WEIGHTS.read_text(encoding="utf-8"))
     assert record["pattern_types"] == list(patterns())
-    assert record["questions"] and all(":test" not in name for name in record["questions"])
+    assert set(record["questions"]) == set(router["questions"]) | {f"wigan-{k}.jsonl" for k in REQUEST_TYPE_GOLD}
+    assert not HELD_OUT & set(record["questions"])
     assert "other_question" in default_request_type_model().classes
 
 
