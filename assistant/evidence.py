@@ -31,6 +31,13 @@ LEANS_BACK = re.compile(
     re.I | re.X,
 )
 
+# List items lettered or numbered "(a)", "b)", "iii." are the continuation of the item before them
+# when that one ends without closing its sentence ("...to improve the well-being of children and
+# young people in relation to" then "(a) physical and mental health..."): each is quoted with the
+# other, as a sentence that leans on another is.
+ENUMERATED = re.compile(r"^\(?([a-z]|[ivx]{1,4}|\d{1,2})[).]\s", re.I)
+OPEN_ENDED = re.compile(r"[^.!?;)]\s*$")
+
 
 class Evidence(BaseModel):
     unit: Unit
@@ -176,5 +183,22 @@ class EvidenceSelector:
             if best.score - median > 0.15:
                 # Items close to the best, and items that name what the resident asked about.
                 keep = [e for e in items if e.score >= best.score - 0.1 or e.overlap >= self.item_overlap][: self.max_quotes]
-                return intro + keep
-        return intro + items[: self.list_cap]
+                return intro + self._with_continuations(keep, items)
+        return intro + self._with_continuations(items[: self.list_cap], items)
+
+    @staticmethod
+    def _with_continuations(keep: list[Evidence], items: list[Evidence]) -> list[Evidence]:
+        """``keep`` (in list order) with the lettered items that continue one of them, and the open-ended
+        item that a kept lettered one continues (``ENUMERATED``)."""
+        chosen = {id(e) for e in keep}
+        runs: list[list[int]] = []  # an open-ended item and the lettered items that follow it
+        for k, e in enumerate(items):
+            if ENUMERATED.match(e.unit.text):
+                if runs and runs[-1][-1] == k - 1:
+                    runs[-1].append(k)
+            elif OPEN_ENDED.search(e.unit.text):
+                runs.append([k])
+        for run in runs:
+            if len(run) > 1 and any(id(items[k]) in chosen for k in run):
+                chosen |= {id(items[k]) for k in run}
+        return [e for e in items if id(e) in chosen]

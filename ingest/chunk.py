@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from assistant.models import Notice, Passage, Unit, content_id
 
 # Bump when the way notices are cut changes: every index built before is then stale.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"  # 3: a lettered or numbered item keeps its "(a)"
 
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # "- x", "* x", "• x", the private-use bullet Word exports (U+F0B7), "(a) x", "1. x", "a) x".
 ITEM = re.compile(r"^(?:[-*\u2022\u25cf\u25aa\uf0b7\u2013]|\(?[a-z0-9]{1,3}[.)])\s+")
+BULLET = re.compile(r"^[-*\u2022\u25cf\u25aa\uf0b7\u2013]\s+")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
 ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Mrs.", "Ms.", "Dr.", "No.", "St.", "vs.")
 
@@ -70,7 +71,9 @@ def to_blocks(body: str) -> list[Block]:
         content_start = start
         if m := ITEM.match(text):
             kind = "item"
-            content_start = start + m.end()
+            # A bullet is only a mark; a letter or number ("(a)", "2.") is part of the item: the
+            # notice and its readers refer to it by it.
+            content_start = start + m.end() if BULLET.match(text) else start
         # A hard-wrapped paragraph: join lines while the next one continues the sentence.
         j = i
         while (

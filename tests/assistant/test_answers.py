@@ -267,6 +267,16 @@ def test_a_short_list_is_quoted_whole(bot: Assistant, question, wanted):
     assert len([c for c in answer.citations if "Ethnicity" in c.quote or "Tel:" in c.quote]) == 1
 
 
+def test_an_item_that_ends_open_is_quoted_with_the_lettered_items_that_finish_it(bot: Assistant):
+    """evidence.ENUMERATED: "...the well-being of children and young people in relation to" needs its (a)-(e)."""
+    answer = bot.ask("In what areas of children's well-being do you share info with partners?")
+    quoted = "\n".join(c.quote for c in answer.citations)
+    assert answer.route == "answer" and "in relation to" in quoted, quoted
+    for item in ("(a) physical and mental health", "(c) education, training and recreation;", "(e) social and economic"):
+        assert item in quoted, quoted
+    assert not any(c.quote.rstrip().endswith("in relation to") for c in answer.citations)
+
+
 def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(bot: Assistant):
     """evidence.LEANS_BACK, on the real notices: "...to help us to do this" needs what "this" is."""
     from assistant.evidence import Evidence, EvidenceSelector

@@ -51,6 +51,15 @@ def test_list_is_kept_with_the_sentence_that_introduces_it(notices):
     assert all(p.context.startswith("In addition to the general reasons") for p in sharing[1:])
 
 
+def test_a_lettered_item_keeps_its_letter_and_a_bullet_does_not(notices):
+    """The notice refers to "(a)"... as part of the item; "- " is only a mark."""
+    units = [u.text for p in chunk_notice(notices[EDUCATION]) for u in p.units if u.kind == "item"]
+    assert "(a) physical and mental health and emotional well-being;" in units
+    assert "(e) social and economic well-being." in units
+    items = [u.text for p in chunk_notice(notices[CHILDREN]) for u in p.units if u.kind == "item"]
+    assert "The police" in items and not any(t.startswith("-") for t in items)
+
+
 def test_table_of_contents_is_not_a_passage(notices):
     texts = [p.text for p in chunk_notice(notices[CHILDREN])]
     assert not any(t.startswith("- Introduction") for t in texts)
