@@ -84,6 +84,7 @@ class Router:
         self._openers = Patterns(data.get("general_question_openers", []))
         self._asking = Patterns(data.get("asking_whether_patterns", []))
         self._why = Patterns(data.get("asking_why_patterns", []))
+        self._how = Patterns(data.get("asking_how_patterns", []))
         unnamed = data.get("unnamed_subject") or {}
         self._unnamed = (int(unnamed["max_words"]), Patterns([unnamed["pronouns"]]), Patterns([unnamed["named"]]),
                          Patterns([unnamed["handled"]]), str(unnamed["means"])) if unnamed else None  # fmt: skip
@@ -250,6 +251,9 @@ class Router:
         probable, its words match a hand-off pattern, or the request check takes it for a
         request), the signposting comes with the DPO form, so the request is not lost; for the
         same reason a request is never given a plain answer or a pointer elsewhere (``choose``).
+        A question asking how or where to ask for something ("what's the postal address to write
+        to for a copy of my records?": ``asking_how_patterns``) is answered with the form, not
+        handed off, unless its words ask the council to act.
         """
         if self.injection(question):
             return Decision(route="out_of_scope", reason="an instruction to do something else")
@@ -261,6 +265,8 @@ class Router:
             # Words of harm in a present, personal situation: signposting comes first, even
             # when the same message also asks about records or asks the council to act.
             expect = "safeguarding"
+        elif expect == "handoff" and not signals["pattern_act"] and self._how.search(question):
+            expect = "answer+offer"  # how or where to ask for something: a question about a right
         sims = self._matrix @ qvec  # type: ignore[operator]
         top = int(np.argmax(sims))
         base = {"label": expect, "nearest": self._examples[top], "similarity": float(sims[top]),

@@ -163,6 +163,18 @@ def test_asking_why_the_council_shares_is_answered_and_why_it_shared_is_handed_o
 
 
 @pytest.mark.parametrize(
+    "question",
+    # Asking how or where to ask (asking_how_patterns); both were handed off as requests. Not gold questions.
+    ["how do i go about getting a copy of my file, do i email you or write a letter?",
+     "what's the address i should write to for a copy of my daughter's records"],
+)
+def test_asking_how_to_ask_for_something_is_answered_with_the_form(bot, question):
+    answer = bot.ask(question)
+    assert answer.route == "answer" and answer.offers_handoff and answer.citations, answer
+    assert answer.request_type == "subject_access"
+
+
+@pytest.mark.parametrize(
     ("question", "route", "request_type"),
     # None is in a gold file. Before the rule (and the refit it came with) the second was handed
     # off as a request to act, and the third, a request, was answered with the form.

@@ -94,7 +94,8 @@ HELD_OUT = {
     "wigan-twins2.jsonl": (0.6, {"answer": 0.9, "answer+offer": 0.72, "unanswerable": 0.36}),
     # A fifth and a sixth general set, written and labelled blind in a later session. fresh5 was run
     # once at its start (0.820) and its errors read: its two children at risk missed then are
-    # signposted since (0.836). fresh6 was run at its start and once at its end, unread until then.
+    # signposted since, and two questions asking where to write are answered with the form (0.844).
+    # fresh6 was run at its start and once at its end, unread until then.
     "wigan-fresh5.jsonl": (0.81, {"answer": 0.76, "answer+offer": 0.75, "handoff": 0.68, "unanswerable": 0.66,
                                   "out_of_scope": 0.92, "safeguarding": 0.93}),
 }
