@@ -95,9 +95,13 @@ HELD_OUT = {
     # A fifth and a sixth general set, written and labelled blind in a later session. fresh5 was run
     # once at its start (0.820) and its errors read: its two children at risk missed then are
     # signposted since, and two questions asking where to write are answered with the form (0.844).
-    # fresh6 was run at its start and once at its end, unread until then.
+    # fresh6 was run at its start and at its end, before any of its errors was read: 0.824 both times,
+    # no route changed; since, a child at risk it missed is signposted and one more question asking
+    # where to send a request is answered with the form (0.840).
     "wigan-fresh5.jsonl": (0.81, {"answer": 0.76, "answer+offer": 0.75, "handoff": 0.68, "unanswerable": 0.66,
                                   "out_of_scope": 0.92, "safeguarding": 0.93}),
+    "wigan-fresh6.jsonl": (0.82, {"answer": 0.74, "answer+offer": 0.83, "handoff": 0.9, "unanswerable": 0.45,
+                                  "out_of_scope": 0.83, "safeguarding": 0.93}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -115,24 +119,26 @@ FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-chi
                 "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
                 "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
                 "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
-                "wigan-fresh5.jsonl": 3}
+                "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2}
 # The request type the DPO form opens with, among the answers that offer it. Since the request-type
 # model is fitted on every file the router or a check is fitted on (python -m eval train-request-types),
 # those files guard against regressions only. On the held-out ones: fresh3 0.875 -> 0.958, fresh4
 # 0.765 -> 0.971, twins2 0.600 -> 0.900, fresh5 0.824 -> 0.853, routing2 0.957 both times; the chats
-# one question lower each (0.833 -> 0.792, 0.818 -> 0.773).
+# one question lower each (0.833 -> 0.792, 0.818 -> 0.773); fresh6, written before the refit and
+# unread, 0.684 at the session's start and 0.842 at its end.
 REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.93, "wigan-routing3.jsonl": 0.95, "wigan-children.jsonl": 0.93,
                        "wigan-requests3.jsonl": 0.95, "wigan-asking.jsonl": 0.93, "wigan-why.jsonl": 0.93,
                        "wigan-fresh.jsonl": 0.94, "wigan-fresh2.jsonl": 0.95, "wigan-conversations.jsonl": 0.75,
                        "wigan-conversations2.jsonl": 0.72, "wigan-fresh3.jsonl": 0.9, "wigan-fresh4.jsonl": 0.9,
-                       "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8}
+                       "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8,
+                       "wigan-fresh6.jsonl": 0.78}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
                "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
                "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94,
-               "wigan-fresh5.jsonl": 0.94}
+               "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
