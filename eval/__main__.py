@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 EXAMPLES = """examples:
@@ -130,6 +131,23 @@ def tuning_assistant(args: argparse.Namespace):  # noqa: ANN201
     bot = Assistant(Settings(**({"index_dir": args.index} if args.index else {})))
     bot.router.needs_models = False  # it computes features; the shipped weights may be for other ones
     return bot
+
+
+def add_more_trainer(sub: argparse._SubParsersAction, name: str, what: str, kind: str,
+                     fn: Callable[[argparse.Namespace], int], router_gold: list[str], more_names: tuple[str, ...], out: Path) -> None:  # fmt: skip
+    """A ``train-...`` command fitted on the router's questions and ``more_names``' files, each of those
+    also scored by ``kind`` fitted without it."""
+    more = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in more_names]
+    p = sub.add_parser(name, help=f"fit {what} on labelled questions (never the test split)")
+    p.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help="the router's questions (default: the router's files)")  # fmt: skip
+    p.add_argument("--more-gold", action="append", default=None, metavar="FILE[:SPLIT]",
+                   help=f"more questions, each also scored with {kind} fitted without it (default: "
+                   + ", ".join(Path(m).name for m in more) + ")")  # fmt: skip
+    p.add_argument("--index", type=Path)
+    p.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(fn=fn, default_gold=router_gold, default_more_gold=more)
 
 
 def gold_specs(specs: list[str]) -> list[tuple[str, list]]:
@@ -270,35 +288,12 @@ def main(argv: list[str] | None = None) -> int:
             t.set_defaults(default_check_gold=[str(children)], default_request_gold=[str(p) for p in requests])
 
     # The answerability check learns from the router's questions and from these, in residents' words;
-    # wigan-routing2, wigan-fresh3, wigan-fresh4, wigan-twins, wigan-twins2 and the chats stay held out.
-    more = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in ANSWERABILITY_GOLD]
-    a = sub.add_parser("train-answerability",
-                       help="fit the answerability check on labelled questions (never the test split)")  # fmt: skip
-    a.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
-                   help="the router's questions (default: the router's files)")  # fmt: skip
-    a.add_argument("--more-gold", action="append", default=None, metavar="FILE[:SPLIT]",
-                   help="more questions, each also scored with a check fitted without it (default: "
-                   + ", ".join(Path(p).name for p in more) + ")")  # fmt: skip
-    a.add_argument("--index", type=Path)
-    out = ANSWERABILITY_WEIGHTS
-    a.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
-    a.add_argument("--quiet", action="store_true")
-    a.set_defaults(fn=cmd_train_answerability, default_gold=router_gold, default_more_gold=more)
-
+    # wigan-routing2, wigan-fresh3 to wigan-fresh6, wigan-twins, wigan-twins2 and the chats stay held out.
+    add_more_trainer(sub, "train-answerability", "the answerability check", "a check", cmd_train_answerability,
+                     router_gold, ANSWERABILITY_GOLD, ANSWERABILITY_WEIGHTS)  # fmt: skip
     # The request types: the router's questions and every other file fitted on, in residents' words.
-    more = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in REQUEST_TYPE_GOLD]
-    r = sub.add_parser("train-request-types",
-                       help="fit the request types the DPO form opens with (never the test split)")  # fmt: skip
-    r.add_argument("--gold", action="append", default=None, metavar="FILE[:SPLIT]",
-                   help="the router's questions (default: the router's files)")  # fmt: skip
-    r.add_argument("--more-gold", action="append", default=None, metavar="FILE[:SPLIT]",
-                   help="more questions, each also scored with a model fitted without it (default: "
-                   + ", ".join(Path(p).name for p in more) + ")")  # fmt: skip
-    r.add_argument("--index", type=Path)
-    out = REQUEST_TYPE_WEIGHTS
-    r.add_argument("--out", type=Path, default=out, help=f"default: {out.relative_to(out.parents[2])}")
-    r.add_argument("--quiet", action="store_true")
-    r.set_defaults(fn=cmd_train_request_types, default_gold=router_gold, default_more_gold=more)
+    add_more_trainer(sub, "train-request-types", "the request types the DPO form opens with", "a model",
+                     cmd_train_request_types, router_gold, REQUEST_TYPE_GOLD, REQUEST_TYPE_WEIGHTS)  # fmt: skip
 
     args = parser.parse_args(argv)
     if hasattr(args, "default_more_gold"):
