@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from assistant.lexical import tokens
 from assistant.models import Unit
 from assistant.retrieve import Candidate
+from ingest.chunk import ENUMERATOR
 
 
 # A sentence that leans on the one before it is quoted with it: one that opens with a word
@@ -31,11 +32,11 @@ LEANS_BACK = re.compile(
     re.I | re.X,
 )
 
-# List items lettered or numbered "(a)", "b)", "iii." are the continuation of the item before them
-# when that one ends without closing its sentence ("...to improve the well-being of children and
-# young people in relation to" then "(a) physical and mental health..."): each is quoted with the
-# other, as a sentence that leans on another is.
-ENUMERATED = re.compile(r"^\(?([a-z]|[ivx]{1,4}|\d{1,2})[).]\s", re.I)
+# List items lettered or numbered "(a)", "b)", "2." (the chunker keeps the mark in the unit's
+# text) continue the item before them when that one ends without closing its sentence ("...to
+# improve the well-being of children and young people in relation to" then "(a) physical and
+# mental health..."): each is quoted with the other, as a sentence that leans on another is.
+ENUMERATED = re.compile(rf"^{ENUMERATOR}\s")
 OPEN_ENDED = re.compile(r"[^.!?;)]\s*$")
 
 

@@ -134,7 +134,8 @@ def tuning_assistant(args: argparse.Namespace):  # noqa: ANN201
 
 
 def add_more_trainer(sub: argparse._SubParsersAction, name: str, what: str, kind: str,
-                     fn: Callable[[argparse.Namespace], int], router_gold: list[str], more_names: tuple[str, ...], out: Path) -> None:  # fmt: skip
+                     fn: Callable[[argparse.Namespace], int], router_gold: list[str], more_names: tuple[str, ...],
+                     out: Path) -> None:  # fmt: skip
     """A ``train-...`` command fitted on the router's questions and ``more_names``' files, each of those
     also scored by ``kind`` fitted without it."""
     more = [str(DEFAULT_GOLD.with_name(f"wigan-{k}.jsonl")) for k in more_names]
@@ -174,11 +175,10 @@ def cmd_train_router(args: argparse.Namespace) -> int:
 def cmd_train_request_types(args: argparse.Namespace) -> int:
     from eval.train_router import train_request_types
 
-    groups = gold_specs(args.gold) + gold_specs(args.more_gold)
-    more = [name for name, _ in gold_specs(args.more_gold)]
-    bot = tuning_assistant(args)
-    bot.warm_up()
-    train_request_types(bot, [i for _, g in groups for i in g], [name for name, g in groups for _ in g], args.out, more)
+    more = gold_specs(args.more_gold)
+    groups = gold_specs(args.gold) + more
+    items, source = [i for _, g in groups for i in g], [name for name, g in groups for _ in g]
+    train_request_types(tuning_assistant(args), items, source, args.out, [name for name, _ in more])
     return 0
 
 

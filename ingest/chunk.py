@@ -17,8 +17,10 @@ CHUNKER_VERSION = "3"  # 3: a lettered or numbered item keeps its "(a)"
 
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # "- x", "* x", "• x", the private-use bullet Word exports (U+F0B7), "(a) x", "1. x", "a) x".
-ITEM = re.compile(r"^(?:[-*\u2022\u25cf\u25aa\uf0b7\u2013]|\(?[a-z0-9]{1,3}[.)])\s+")
-BULLET = re.compile(r"^[-*\u2022\u25cf\u25aa\uf0b7\u2013]\s+")
+BULLET_MARK = "[-*\u2022\u25cf\u25aa\uf0b7\u2013]"
+ENUMERATOR = r"\(?[a-z0-9]{1,3}[.)]"  # kept in the item's text (to_blocks)
+ITEM = re.compile(rf"^(?:{BULLET_MARK}|{ENUMERATOR})\s+")
+BULLET = re.compile(rf"^{BULLET_MARK}\s+")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
 ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Mrs.", "Ms.", "Dr.", "No.", "St.", "vs.")
 
