@@ -139,7 +139,18 @@ class EvidenceSelector:
             # A short paragraph is quoted whole: its other sentences are the context of the best one.
             whole = [by_unit[(home.passage_id, u.start)] for u in home.units]
             near = whole + [e for e in near if e.passage_id != home.passage_id]
-        return self._with_neighbours(near, by_id, by_unit)
+        # A unit close behind from a list is quoted as its list is (an address whole, not "Second Floor"
+        # and "WN1 1AZ" on their own): by the first of its units to come close.
+        lists: dict[str, Evidence] = {}
+        for e in near:
+            if e.passage_id != home.passage_id and by_id[e.passage_id].kind == "list":
+                lists.setdefault(e.passage_id, e)
+        out = self._with_neighbours([e for e in near if e.passage_id not in lists], by_id, by_unit)
+        for pid, e in lists.items():
+            have = {(x.passage_id, x.unit.start) for x in out}
+            listed = self._from_list(e, by_id[pid], scored, pieces.get(pid, [by_id[pid]]))
+            out += [x for x in listed if (x.passage_id, x.unit.start) not in have]
+        return out
 
     @staticmethod
     def _with_neighbours(near: list[Evidence], by_id: dict[str, Candidate],

@@ -267,6 +267,15 @@ def test_a_short_list_is_quoted_whole(bot: Assistant, question, wanted):
     assert len([c for c in answer.citations if "Ethnicity" in c.quote or "Tel:" in c.quote]) == 1
 
 
+def test_a_list_close_behind_a_paragraph_is_quoted_as_a_list(bot: Assistant):
+    """The contact list scores close behind the access paragraph: quoted whole, not "Second Floor" and "WN1 1AZ"."""
+    answer = bot.ask("can i see what you have on me")
+    quoted = "\n".join(c.quote for c in answer.citations)
+    assert "You have the right to request a copy" in quoted, quoted
+    lines = ("Contact details:", "Education Business Intelligence Unit", "Civic Centre", "Second Floor", "WN1 1AZ", "Tel:")
+    assert all(line in quoted for line in lines) or not any(line in quoted for line in lines[2:]), quoted
+
+
 def test_an_item_that_ends_open_is_quoted_with_the_lettered_items_that_finish_it(bot: Assistant):
     """evidence.ENUMERATED: "...the well-being of children and young people in relation to" needs its (a)-(e)."""
     answer = bot.ask("In what areas of children's well-being do you share info with partners?")
