@@ -9,6 +9,16 @@ from assistant.models import Citation, Notice
 from assistant.resources import reply
 
 BETWEEN_UNITS = re.compile(r"^[\s\-*\u2022\u25cf\u25aa\uf0b7\u2013]*$")
+# A sentence that ends on a colon and is followed by nothing it introduces: "...please visit:",
+# the web address lost when the notice was copied from its page.
+POINTS_NOWHERE = re.compile(r":\s*$")
+
+
+def _pointing_nowhere(run: list[Evidence]) -> list[Evidence]:
+    """Units of the quote ``run`` that end on a colon and are followed by nothing (the run ends) or by
+    another such unit ("please visit:" twice); "Contact details:" is followed by its address."""
+    ends = [bool(POINTS_NOWHERE.search(e.unit.text)) for e in run]
+    return [e for i, e in enumerate(run) if ends[i] and (i == len(run) - 1 or ends[i + 1])]
 
 
 def _runs(body: str, quotes: list[Evidence]) -> list[list[Evidence]]:
@@ -64,6 +74,8 @@ def compose(quotes: list[Evidence], notices: dict[str, Notice]) -> tuple[str, li
                     lines.append(f"> {md_escape(e.unit.text)}{mark}")
                     if i < len(run) - 1 and run[i + 1].unit.kind == "item":
                         lines.append(">")
+            if _pointing_nowhere(run):
+                lines += ["", f"*{reply('points_nowhere')}*"]
             lines.append("")
     return "\n".join(lines).strip(), citations
 

@@ -276,6 +276,19 @@ def test_a_list_close_behind_a_paragraph_is_quoted_as_a_list(bot: Assistant):
     assert all(line in quoted for line in lines) or not any(line in quoted for line in lines[2:]), quoted
 
 
+def test_a_quote_that_points_at_a_missing_web_address_says_so(bot: Assistant):
+    """The 2017 notice's "...please visit:" lines lost their links when the page was copied."""
+    from assistant.resources import reply
+
+    answer = bot.ask("where can i find out how the DfE sharing process works")
+    assert any(c.quote.rstrip().endswith("please visit:") for c in answer.citations), answer.text
+    assert reply("points_nowhere") in answer.text
+    # "Contact details:" is followed by the address it introduces: no such note.
+    answer = bot.ask("What is the telephone number of the Education Business Intelligence Unit?")
+    assert "Contact details:" in "\n".join(c.quote for c in answer.citations)
+    assert reply("points_nowhere") not in answer.text
+
+
 def test_an_item_that_ends_open_is_quoted_with_the_lettered_items_that_finish_it(bot: Assistant):
     """evidence.ENUMERATED: "...the well-being of children and young people in relation to" needs its (a)-(e)."""
     answer = bot.ask("In what areas of children's well-being do you share info with partners?")
