@@ -9,16 +9,15 @@ from assistant.models import Citation, Notice
 from assistant.resources import reply
 
 BETWEEN_UNITS = re.compile(r"^[\s\-*\u2022\u25cf\u25aa\uf0b7\u2013]*$")
-# A sentence that ends on a colon and is followed by nothing it introduces: "...please visit:",
-# the web address lost when the notice was copied from its page.
+# A sentence that ends on a colon but introduces no list (the chunker made it no list's intro):
+# "...please visit:", the web address lost when the notice was copied from its page.
 POINTS_NOWHERE = re.compile(r":\s*$")
 
 
 def _pointing_nowhere(run: list[Evidence]) -> list[Evidence]:
-    """Units of the quote ``run`` that end on a colon and are followed by nothing (the run ends) or by
-    another such unit ("please visit:" twice); "Contact details:" is followed by its address."""
-    ends = [bool(POINTS_NOWHERE.search(e.unit.text)) for e in run]
-    return [e for i, e in enumerate(run) if ends[i] and (i == len(run) - 1 or ends[i + 1])]
+    """Units of the quote ``run`` that end on a colon and introduce nothing ("Contact details:" and
+    "...the following personal data:" introduce their lists, quoted with them or not)."""
+    return [e for e in run if e.unit.kind == "sentence" and POINTS_NOWHERE.search(e.unit.text)]
 
 
 def _runs(body: str, quotes: list[Evidence]) -> list[list[Evidence]]:
