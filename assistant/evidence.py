@@ -39,6 +39,11 @@ LEANS_BACK = re.compile(
 ENUMERATED = re.compile(rf"^{ENUMERATOR}\s")
 OPEN_ENDED = re.compile(r"[^.!?;)]\s*$")
 
+# A sentence that points ahead to a list without introducing it ("...please email or write to us
+# at the following address.", the contact details coming after two more sentences) is quoted
+# with that list: the first one after it in its section.
+POINTS_AHEAD = re.compile(r"\bthe following\b[^:]*[.!]\s*$", re.I)
+
 
 class Evidence(BaseModel):
     unit: Unit
@@ -124,7 +129,24 @@ class EvidenceSelector:
             have = {(e.passage_id, e.unit.start) for e in sel.quotes}
             sel.quotes += [e for e in self._around(other, by_id, scored, pieces or {})
                            if (e.passage_id, e.unit.start) not in have]  # fmt: skip
+        self._add_lists_pointed_at(sel, cands, scored, pieces or {})
         return sel
+
+    def _add_lists_pointed_at(self, sel: Selection, cands: list[Candidate], scored: list[Evidence],
+                              pieces: dict[str, list[Candidate]]) -> None:  # fmt: skip
+        """The list each quoted sentence that POINTS_AHEAD refers to, when retrieval found it."""
+        for e in list(sel.quotes):
+            if e.unit.kind != "sentence" or not POINTS_AHEAD.search(e.unit.text):
+                continue
+            later = [c for c in cands if c.kind == "list" and c.notice_id == e.notice_id and c.section == e.section
+                     and c.start >= e.unit.end]  # fmt: skip
+            if not later:
+                continue
+            target = min(later, key=lambda c: c.start)
+            first = next((x for x in scored if x.passage_id == target.passage_id), None)
+            if first is None or target.passage_id in {q.passage_id for q in sel.quotes}:
+                continue
+            sel.quotes += self._from_list(first, target, scored, pieces.get(target.passage_id, [target]))
 
     def _around(self, best: Evidence, by_id: dict[str, Candidate], scored: list[Evidence],
                 pieces: dict[str, list[Candidate]], same_passage: bool = False) -> list[Evidence]:  # fmt: skip

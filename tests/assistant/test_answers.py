@@ -276,6 +276,14 @@ def test_a_list_close_behind_a_paragraph_is_quoted_as_a_list(bot: Assistant):
     assert all(line in quoted for line in lines) or not any(line in quoted for line in lines[2:]), quoted
 
 
+def test_a_sentence_pointing_at_the_address_is_quoted_with_it(bot: Assistant):
+    """evidence.POINTS_AHEAD: "...write to us at the following address." needs the address after it."""
+    answer = bot.ask("where do I send a letter asking for a copy of my school records?")
+    quoted = "\n".join(c.quote for c in answer.citations)
+    assert "write to us at the following address" in quoted, answer.text
+    assert all(line in quoted for line in ("Civic Centre", "Second Floor", "WN1 1AZ")), answer.text
+
+
 def test_a_quote_that_points_at_a_missing_web_address_says_so(bot: Assistant):
     """The 2017 notice's "...please visit:" lines lost their links when the page was copied."""
     from assistant.resources import reply
