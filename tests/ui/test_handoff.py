@@ -21,12 +21,12 @@ def test_a_request_in_the_chat_becomes_a_stored_request_with_the_form_pre_filled
     # The hand-off button opens the form with the request type and the question filled in.
     page.get_by_role("button", name="Contact the Data Protection Officer").click()
     page.get_by_role("tab", name="Contact the Data Protection Officer", selected=True).wait_for()
-    kind = page.get_by_label("What would you like to do?")
+    kind = page.get_by_label("What would you like to do?", exact=True)
     assert kind.input_value() == "Delete my data (erasure)"
-    assert page.get_by_label("Your request or question").input_value() == question
+    assert page.get_by_label("Your request or question", exact=True).input_value() == question
 
-    page.get_by_label("Your full name").fill("Jo Bloggs")
-    page.get_by_label("Email address").fill("jo@example.com")
+    page.get_by_label("Your full name", exact=True).fill("Jo Bloggs")
+    page.get_by_label("Email address", exact=True).fill("jo@example.com")
     page.get_by_label("I agree", exact=False).check()
     page.get_by_role("button", name="Send to the Data Protection Officer").click()
     page.wait_for_function("() => /DPO-/.test(document.querySelector('#form-result').innerText)")
