@@ -65,8 +65,9 @@ class EvidenceSelector:
     def __init__(self, max_quotes: int = 6, margin: float = 0.08, list_cap: int = 20,
                  overlap_weight: float = 0.5, passage_weight: float = 0.5, rank_penalty: float = 0.0, second_margin: float = 0.05, whole_paragraph_chars: int = 450,
                  max_passages: int = 3, passage_margin: float = 1.0, passage_min_score: float = 1.0,
-                 item_overlap: float = 0.3, whole_list_chars: int = 450) -> None:  # fmt: skip
+                 item_overlap: float = 0.3, whole_list_chars: int = 450, adapted_weight: float = 0.0) -> None:  # fmt: skip
         self.max_quotes = max_quotes
+        self.adapted_weight = adapted_weight
         self.margin = margin
         self.list_cap = list_cap
         self.overlap_weight = overlap_weight
@@ -90,19 +91,32 @@ class EvidenceSelector:
         return sum(w for t, w in weights.items() if t in have) / total
 
     def run(self, question: str, qvec: np.ndarray, cands: list[Candidate], idf: Callable[[str], float],
-            pieces: dict[str, list[Candidate]] | None = None, expansion: str = "") -> Selection:  # fmt: skip
-        """Quotes for the question from ``cands``; ``idf`` weighs its words (within the question's scope)."""
+            pieces: dict[str, list[Candidate]] | None = None, expansion: str = "",
+            adapted: np.ndarray | None = None) -> Selection:  # fmt: skip
+        """Quotes for the question from ``cands``; ``idf`` weighs its words (within the question's scope).
+
+        With ``adapted`` (the question's vector through the query adapter, assistant/adapter.py),
+        units are scored by their cosine to a blend of the two vectors, ``adapted_weight`` of the
+        adapted one: it has learnt that "other councils" are "Other local authorities". What the
+        router reads (``best_similarity``, each quote's ``similarity``) stays the plain cosine.
+        """
         weights = {t: idf(t) for t in set(tokens(question)) | set(tokens(expansion))}
+        svec = qvec
+        if adapted is not None and self.adapted_weight > 0:
+            blend = (1 - self.adapted_weight) * qvec + self.adapted_weight * adapted
+            svec = (blend / (np.linalg.norm(blend) or 1.0)).astype(np.float32)
         scored: list[Evidence] = []
         overlaps: list[float] = []
         for rank, c in enumerate(cands):
             if not c.units:
                 continue
-            sims = np.asarray(c.unit_vecs, dtype=np.float32) @ qvec
-            for u, sim in zip(c.units, sims):
+            vecs = np.asarray(c.unit_vecs, dtype=np.float32)
+            sims, ssims = vecs @ qvec, (vecs @ svec if svec is not qvec else None)
+            for k, (u, sim) in enumerate(zip(c.units, sims)):
                 ov = self.overlap(weights, u.text)
                 overlaps.append(ov)
-                score = float(sim) + self.overlap_weight * ov + self.passage_weight * (c.dense or 0.0) - self.rank_penalty * rank
+                near = float(sim if ssims is None else ssims[k])
+                score = near + self.overlap_weight * ov + self.passage_weight * (c.dense or 0.0) - self.rank_penalty * rank
                 scored.append(Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id,
                                        score=score, similarity=float(sim), overlap=ov))  # fmt: skip
         if not scored:

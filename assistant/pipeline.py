@@ -69,7 +69,7 @@ class Assistant:
             second_margin=s.evidence_second_margin, whole_paragraph_chars=s.evidence_whole_paragraph_chars,
             max_passages=s.evidence_passages, passage_margin=s.evidence_passage_margin,
             passage_min_score=s.evidence_passage_min_score, item_overlap=s.evidence_item_overlap,
-            whole_list_chars=s.evidence_whole_list_chars,
+            whole_list_chars=s.evidence_whole_list_chars, adapted_weight=s.evidence_adapted_weight,
         )  # fmt: skip
         self._ready = False
         self._lock = threading.Lock()
@@ -217,7 +217,8 @@ class Assistant:
     def _select(self, text: str, vec: np.ndarray, cands: list[Candidate], notice: Scope) -> Selection:
         """Evidence for ``text`` (the question, or a follow-up with the message before) among ``cands``."""
         pieces = {c.passage_id: self.retriever.list_pieces(c, cands) for c in cands if c.kind == "list"}
-        return self.selector.run(text, vec, cands, self.retriever.idf(notice), pieces, self.retriever.lexical_query(text))
+        return self.selector.run(text, vec, cands, self.retriever.idf(notice), pieces, self.retriever.lexical_query(text),
+                                 self.retriever.adapted(vec))  # fmt: skip
 
     def routing_features(self, question: str, notice: Scope = None) -> np.ndarray:
         """The router's input for a question, as ``ask`` computes it (to fit the router)."""

@@ -199,8 +199,7 @@ class HybridRetriever:
 
         x = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
         f = {name: j for j, name in enumerate(FEATURES)}
-        self.adapter = self.adapter or default_adapter()
-        avec = self.adapter.apply(qvec)
+        avec = self.adapted(qvec)
         dense, adapted = self.vecs[idx] @ qvec, self.vecs[idx] @ avec
         unit1, unit2, aunit = (np.zeros(len(rows), dtype=np.float32) for _ in range(3))
         both = np.stack([qvec, avec], axis=1)  # one product per candidate for both question vectors
@@ -326,6 +325,11 @@ class HybridRetriever:
             if not any(holds_phrase(tokens(self.docs[r]), phrase) for r in rows[held].tolist()):
                 out.append(name)
         return out
+
+    def adapted(self, qvec: np.ndarray) -> np.ndarray:
+        """The question's vector through the query adapter (assistant/adapter.py)."""
+        self.adapter = self.adapter or default_adapter()
+        return self.adapter.apply(qvec)
 
     def list_pieces(self, cand: Candidate, have: list[Candidate]) -> list[Candidate]:
         """All pieces of the list ``cand`` belongs to (a long list is split at ingest)."""

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     )
     evidence_whole_paragraph_chars: int = Field(default=800, ge=0, description="paragraphs this short are quoted whole")
     evidence_whole_list_chars: int = Field(default=450, ge=0, description="lists this short (intro to last item) are quoted whole")
+    evidence_adapted_weight: float = Field(
+        default=0.3, ge=0, le=1,
+        description="score a sentence or item by its cosine to this blend of the adapted question vector and the plain one",
+    )
     safeguarding_probability: float = Field(
         default=0.3, ge=0, le=1, description="signpost emergency help when the router gives a child at risk this much"
     )
