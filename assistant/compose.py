@@ -7,17 +7,18 @@ import re
 from assistant.evidence import Evidence
 from assistant.models import Citation, Notice
 from assistant.resources import reply
+from ingest.chunk import BULLET_MARK
 
-BETWEEN_UNITS = re.compile(r"^[\s\-*\u2022\u25cf\u25aa\uf0b7\u2013]*$")
+BETWEEN_UNITS = re.compile(rf"^(?:\s|{BULLET_MARK})*$")
 # A sentence that ends on a colon but introduces no list (the chunker made it no list's intro):
 # "...please visit:", the web address lost when the notice was copied from its page.
 POINTS_NOWHERE = re.compile(r":\s*$")
 
 
-def _pointing_nowhere(run: list[Evidence]) -> list[Evidence]:
-    """Units of the quote ``run`` that end on a colon and introduce nothing ("Contact details:" and
-    "...the following personal data:" introduce their lists, quoted with them or not)."""
-    return [e for e in run if e.unit.kind == "sentence" and POINTS_NOWHERE.search(e.unit.text)]
+def _points_nowhere(run: list[Evidence]) -> bool:
+    """Whether a unit of the quote ``run`` ends on a colon and introduces nothing ("Contact details:"
+    and "...the following personal data:" introduce their lists, quoted with them or not)."""
+    return any(e.unit.kind == "sentence" and POINTS_NOWHERE.search(e.unit.text) for e in run)
 
 
 def _runs(body: str, quotes: list[Evidence]) -> list[list[Evidence]]:
@@ -73,7 +74,7 @@ def compose(quotes: list[Evidence], notices: dict[str, Notice]) -> tuple[str, li
                     lines.append(f"> {md_escape(e.unit.text)}{mark}")
                     if i < len(run) - 1 and run[i + 1].unit.kind == "item":
                         lines.append(">")
-            if _pointing_nowhere(run):
+            if _points_nowhere(run):
                 lines += ["", f"*{reply('points_nowhere')}*"]
             lines.append("")
     return "\n".join(lines).strip(), citations

@@ -111,12 +111,10 @@ class EvidenceSelector:
             if not c.units:
                 continue
             vecs = np.asarray(c.unit_vecs, dtype=np.float32)
-            sims, ssims = vecs @ qvec, (vecs @ svec if svec is not qvec else None)
-            for k, (u, sim) in enumerate(zip(c.units, sims)):
+            for u, sim, ssim in zip(c.units, vecs @ qvec, vecs @ svec):
                 ov = self.overlap(weights, u.text)
                 overlaps.append(ov)
-                near = float(sim if ssims is None else ssims[k])
-                score = near + self.overlap_weight * ov + self.passage_weight * (c.dense or 0.0) - self.rank_penalty * rank
+                score = float(ssim) + self.overlap_weight * ov + self.passage_weight * (c.dense or 0.0) - self.rank_penalty * rank
                 scored.append(Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id,
                                        score=score, similarity=float(sim), overlap=ov))  # fmt: skip
         if not scored:
@@ -160,14 +158,14 @@ class EvidenceSelector:
             first = next((x for x in scored if x.passage_id == target.passage_id), None)
             if first is None or target.passage_id in {q.passage_id for q in sel.quotes}:
                 continue
-            sel.quotes += self._from_list(first, target, scored, pieces.get(target.passage_id, [target]))
+            sel.quotes += self._from_list(first, target, scored, pieces)
 
     def _around(self, best: Evidence, by_id: dict[str, Candidate], scored: list[Evidence],
                 pieces: dict[str, list[Candidate]], same_passage: bool = False) -> list[Evidence]:  # fmt: skip
         """What to quote around the best unit: its list, its short paragraph, or its sentences."""
         home = by_id[best.passage_id]
         if home.kind == "list":
-            return self._from_list(best, home, scored, pieces.get(best.passage_id, [home]))
+            return self._from_list(best, home, scored, pieces)
         near = [e for e in scored if e.score >= best.score - self.margin and e.notice_id == best.notice_id
                 and (not same_passage or e.passage_id == best.passage_id)][:3]  # fmt: skip
         by_unit = {(e.passage_id, e.unit.start): e for e in scored}
@@ -184,7 +182,7 @@ class EvidenceSelector:
         out = self._with_neighbours([e for e in near if e.passage_id not in lists], by_id, by_unit)
         for pid, e in lists.items():
             have = {(x.passage_id, x.unit.start) for x in out}
-            listed = self._from_list(e, by_id[pid], scored, pieces.get(pid, [by_id[pid]]))
+            listed = self._from_list(e, by_id[pid], scored, pieces)
             out += [x for x in listed if (x.passage_id, x.unit.start) not in have]
         return out
 
@@ -208,11 +206,13 @@ class EvidenceSelector:
                 out.setdefault((e.passage_id, u.start), by_unit[(e.passage_id, u.start)])
         return list(out.values())
 
-    def _from_list(self, best: Evidence, home: Candidate, scored: list[Evidence], pieces: list[Candidate]) -> list[Evidence]:
-        """The intro plus the whole list, or plus the items that stand out from the rest."""
+    def _from_list(self, best: Evidence, home: Candidate, scored: list[Evidence],
+                   pieces: dict[str, list[Candidate]]) -> list[Evidence]:  # fmt: skip
+        """The intro plus the whole list (all its ``pieces``: a long list is split at ingest), or plus
+        the items that stand out from the rest."""
         by_unit = {(e.passage_id, e.unit.start): e for e in scored}
         members: list[Evidence] = []
-        for c in pieces:
+        for c in pieces.get(home.passage_id, [home]):
             for u in c.units:
                 e = by_unit.get((c.passage_id, u.start)) or Evidence(
                     unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id, score=-1.0, similarity=0.0
