@@ -102,6 +102,12 @@ HELD_OUT = {
                                   "out_of_scope": 0.92, "safeguarding": 0.93}),
     "wigan-fresh6.jsonl": (0.82, {"answer": 0.74, "answer+offer": 0.83, "handoff": 0.9, "unanswerable": 0.45,
                                   "out_of_scope": 0.83, "safeguarding": 0.93}),
+    # One topic, how long records are kept and getting rid of them, in residents' words: what the
+    # notices say (three sentences), what they don't (how long the DfE or the police keep data, an
+    # exact number of years) and requests to delete or look up one's own file. Written and labelled
+    # blind in a later session, run once before that session's retention words were chosen (0.786)
+    # and read after; no route changed since.
+    "wigan-retention.jsonl": (0.75, {"answer": 0.76, "answer+offer": 0.66, "handoff": 0.83, "unanswerable": 0.57}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -112,14 +118,16 @@ HELD_OUT = {
 # One on wigan-fresh2, seen after it was run on ("only his name, address and date of birth are to
 # be passed on from now on. Consider this me telling you.": an instruction without a request's words).
 # Two children at risk on wigan-fresh4 got a plain answer in its clean runs; signposted since (read after them).
-DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1}
+# One on wigan-retention: a grandmother asking whether the council still holds her grandchildren's
+# Early Help records (a look-up of one family's file) is answered from the retention paragraph.
+DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 2, "wigan-fresh2.jsonl": 1, "wigan-retention.jsonl": 1}
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
                 "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
                 "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
                 "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
-                "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2}
+                "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2, "wigan-retention.jsonl": 0}
 # The request type the DPO form opens with, among the answers that offer it. Since the request-type
 # model is fitted on every file the router or a check is fitted on (python -m eval train-request-types),
 # those files guard against regressions only. On the held-out ones: fresh3 0.875 -> 0.958, fresh4
@@ -131,14 +139,14 @@ REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.93, "wigan-routing3.jsonl": 0.9
                        "wigan-fresh.jsonl": 0.94, "wigan-fresh2.jsonl": 0.95, "wigan-conversations.jsonl": 0.75,
                        "wigan-conversations2.jsonl": 0.72, "wigan-fresh3.jsonl": 0.9, "wigan-fresh4.jsonl": 0.9,
                        "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8,
-                       "wigan-fresh6.jsonl": 0.78}
+                       "wigan-fresh6.jsonl": 0.78, "wigan-retention.jsonl": 0.53}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
                "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
                "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94,
-               "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95}
+               "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95, "wigan-retention.jsonl": 0.88}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
