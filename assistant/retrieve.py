@@ -22,12 +22,14 @@ from assistant.glossary import Glossary, Speller
 from assistant.lexical import BM25, holds_phrase, tokens
 from assistant.models import Notice, Retrieved, Scope, Unit, scope_ids
 from assistant.rank import FEATURES, Ranker, default_ranker
-from assistant.resources import load
+from assistant.resources import Patterns, load
 from assistant.settings import Settings
 from assistant.store import STORE_ERRORS, NoticeStore, StoreUnavailable, get_all, pages, split_unit_id
 
 GENERIC = frozenset(t for w in load("routing").get("generic_terms", []) for t in tokens(w))
 SERVICES = {str(s): tuple(tokens(str(s))) for s in load("routing").get("council_services", []) if tokens(str(s))}
+# A service's name in a use that names no service ("just bin my records": routing.yaml).
+NOT_SERVICES = Patterns(load("routing").get("council_service_words_otherwise", []))
 
 
 class Candidate(Retrieved):
@@ -312,7 +314,7 @@ class HybridRetriever:
         """Council services the question names (routing.yaml) that no passage in scope mentions."""
         bm25 = self.bm25
         assert bm25 is not None
-        toks = tokens(question)
+        toks = tokens(NOT_SERVICES.remove(question))
         scope = self._rows(scope_ids(notice))
         rows = np.arange(len(self.ids)) if scope is None else scope
         out = []

@@ -303,6 +303,38 @@ def test_a_question_about_another_council_service_is_not_answered_from_the_notic
     assert answer.route == "out_of_scope" and not answer.citations
 
 
+def test_bin_as_a_verb_about_records_names_no_council_service(bot):
+    # "bin" is a council service (bin collections), and "bin my records" is a way to say delete them:
+    # told the notices don't say before (test split q073), as a question about bins.
+    assert bot.retriever.uncovered_services("when is my brown bin collected?") == ["bin"]
+    assert bot.retriever.uncovered_services("What do you do with the information on my bin collection account?")
+    for question in ("why can't you just bin our file once the case is closed?", "do you bin it all at 18?",
+                     "when do you bin old records?"):
+        assert bot.retriever.uncovered_services(question) == []
+    # Never answered from the notices before (a service no notice mentions); the router may still
+    # read other wordings of it as about bins.
+    answer = bot.ask("why can't you just bin my family's records when the case closes?")
+    assert answer.route == "answer"
+    assert any("retain" in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", ["how long do you hang on to family files once a case is closed?",
+                                      "is everything shredded once my case is closed or do you keep it?"])  # fmt: skip
+def test_keeping_and_getting_rid_of_records_in_residents_words_finds_the_retention_passage(bot, question):
+    # "hang on to", "shredded": words no notice uses, counted as unknown (a sign the notices don't
+    # say) before glossary.yaml gave the notices' word for them ("retain"), which retrieval adds.
+    assert not {"hang", "shredd"} & set(bot.retriever.unknown_terms(question))
+    answer = bot.ask(question)
+    assert any("We will only retain your personal data" in r.text for r in answer.retrieved[:3])
+
+
+def test_hanging_on_to_records_is_answered_from_the_retention_passage(bot):
+    # wigan-requests3's rt051, told the notices don't say before.
+    answer = bot.ask("how long do you hang on to family files once a case is closed?")
+    assert answer.route == "answer"
+    assert any("retain" in c.quote for c in answer.citations)
+
+
 def test_a_service_no_notice_mentions_is_never_answered_from_the_notices():
     from assistant.route_model import most_probable
 

@@ -16,7 +16,7 @@ GOLD = ROOT / "eval" / "gold" / "wigan.jsonl"
 # Floors that CI enforces on the held-out test split. The issue's targets are higher
 # (recall@3 0.95, behaviour 0.95); these sit a question or two under today's levels, to catch
 # regressions without failing when an index built afresh flips one question.
-FLOORS = {"recall@3": 0.94, "cited_recall": 0.88, "groundedness": 1.0, "behaviour_accuracy": 0.92, "citation_precision": 0.49,
+FLOORS = {"recall@3": 0.94, "cited_recall": 0.9, "groundedness": 1.0, "behaviour_accuracy": 0.92, "citation_precision": 0.49,
           "request_type_accuracy": 0.9}
 # Per expected behaviour (issue targets: 0.95 each); 9-10 questions each on the test split.
 ROUTE_FLOORS = {"answer": 0.91, "answer+offer": 0.8, "handoff": 0.8, "unanswerable": 0.66, "out_of_scope": 0.77,
