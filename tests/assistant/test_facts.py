@@ -34,6 +34,20 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("what's the phone number for the ICO?", [CHARGE]).name == "phone"
     assert facts.missing("Do I need to tell you if my phone number changes?", [CHARGE]) is None  # about the data
     assert facts.missing("where can I find the link to the primary privacy notice?", [NOTICE]).name == "link"
+    # How long another organisation keeps what it is given: "as long as necessary" is the council's own rule.
+    retain = next(line.strip() for line in (ROOT / "knowledge" / "wigan-children-and-families.md").read_text(
+        encoding="utf-8").splitlines() if line.startswith("We will only retain"))  # fmt: skip
+    assert facts.missing("how long do the police keep the info you share with them", [retain]).name == "kept_elsewhere"
+    assert facts.missing("How long will my son's new school keep his file?", [retain]).name == "kept_elsewhere"
+    assert facts.missing("how long do u keep it", [retain]) is None
+    assert facts.missing("How long does the council keep my data?", [retain]) is None
+    assert facts.missing("how long does my social worker keep her notes?", [retain]) is None
+    assert facts.missing("How long do Children and Families keep hold of it?", [retain]) is None
+    assert facts.missing("how long do they keep it for", [retain]) is None  # "they" may be the council
+    assert facts.missing("How long does the Records Management Policy say you keep files?", [retain]) is None
+    # A period of keeping would answer it; the month the council has to reply to a request would not.
+    assert facts.missing("How long does the DfE keep it?", ["Pupil records are kept for 50 years."]) is None
+    assert facts.missing("How long does the DfE keep it?", ["We will respond to all requests within one month."])
 
 
 @pytest.mark.parametrize(
@@ -44,7 +58,9 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
      # Not in a gold file. Retrieval found the education notice's own phone number, which is not the ICO's
      # and was not quoted: the check looked at every passage found, and the question was answered.
      ("What phone number do I call for the Information Commissioner?", "a phone number"),
-     ("what's the web address of the primary privacy notice", "a web address")],  # fmt: skip
+     ("what's the web address of the primary privacy notice", "a web address"),
+     # Not in a gold file: it was answered with the council's own rule for keeping records, as if it were the police's.
+     ("How long do the police keep the information you give them?", "the length of time other organisations keep")],  # fmt: skip
 )
 def test_the_notices_do_not_give_the_fact_asked_for(bot, question, what):
     """The passages retrieval finds are on the topic, and quoting them would read as an answer they are not."""
@@ -59,5 +75,6 @@ def test_a_question_the_passage_answers_is_still_answered(bot):
     assert answer.route == "answer" and any("small charge" in c.quote for c in answer.citations)
     answer = bot.ask("phone number for the education data team please")
     assert answer.route == "answer" and any("01942" in c.quote for c in answer.citations)
-    answer = bot.ask("How long do you keep my family's records?")
-    assert answer.route == "answer" and any("as long as necessary" in c.quote for c in answer.citations)
+    for question in ("How long do you keep my family's records?", "how long does children's services keep my file?"):
+        answer = bot.ask(question)
+        assert answer.route == "answer" and any("as long as necessary" in c.quote for c in answer.citations)
