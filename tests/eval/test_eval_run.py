@@ -44,8 +44,8 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
 
 # Routing sets written apart by someone who saw neither the gold set nor the routing data; the
 # router and its signposting and request checks are not fitted on them. The answerability check
-# is fitted on all but wigan-routing2, -fresh3 to -fresh6, -twins, -twins2 and the chats (eval/__main__.py
-# ANSWERABILITY_GOLD): on the others, these floors guard against regressions, and no longer
+# is fitted on all but wigan-routing2, -fresh3 to -fresh6, -twins, -twins2, -retention, -others and the
+# chats (eval/__main__.py ANSWERABILITY_GOLD): on the others, these floors guard against regressions, and no longer
 # measure routing on questions never fitted on. 20-56 questions per behaviour.
 # (Their floors sit a question or two under today's levels; routing3 leans on the confusable pairs.)
 HELD_OUT = {
@@ -109,6 +109,11 @@ HELD_OUT = {
     # and read after. Since, six questions on how long another body keeps data are told the notices
     # don't say (0.871; asked_facts kept_elsewhere, chosen after reading them).
     "wigan-retention.jsonl": (0.84, {"answer": 0.76, "answer+offer": 0.66, "handoff": 0.83, "unanswerable": 0.89}),
+    # The organisations the council shares with, and the council itself: what each keeps, for how long,
+    # and what it does with the data. Written and labelled blind in a later session, after that session's
+    # kept_elsewhere rule, and run once before any of its errors was read (0.691; without the rule 0.673).
+    "wigan-others.jsonl": (0.65, {"answer": 0.7, "answer+offer": 0.66, "handoff": 0.88, "unanswerable": 0.31,
+                                  "out_of_scope": 0.5, "safeguarding": 1.0}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -128,7 +133,8 @@ FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-chi
                 "wigan-asking.jsonl": 1, "wigan-why.jsonl": 3, "wigan-fresh.jsonl": 2,
                 "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
                 "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
-                "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2, "wigan-retention.jsonl": 0}
+                "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2, "wigan-retention.jsonl": 0,
+                "wigan-others.jsonl": 0}
 # The request type the DPO form opens with, among the answers that offer it. Since the request-type
 # model is fitted on every file the router or a check is fitted on (python -m eval train-request-types),
 # those files guard against regressions only. On the held-out ones: fresh3 0.875 -> 0.958, fresh4
@@ -140,14 +146,16 @@ REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.93, "wigan-routing3.jsonl": 0.9
                        "wigan-fresh.jsonl": 0.94, "wigan-fresh2.jsonl": 0.95, "wigan-conversations.jsonl": 0.75,
                        "wigan-conversations2.jsonl": 0.72, "wigan-fresh3.jsonl": 0.9, "wigan-fresh4.jsonl": 0.9,
                        "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8,
-                       "wigan-fresh6.jsonl": 0.78, "wigan-retention.jsonl": 0.53}
+                       "wigan-fresh6.jsonl": 0.78, "wigan-retention.jsonl": 0.53,
+                       "wigan-others.jsonl": 0.88}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
                "wigan-requests3.jsonl": 0.93, "wigan-asking.jsonl": 0.94, "wigan-why.jsonl": 0.9,
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
                "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94,
-               "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95, "wigan-retention.jsonl": 0.88}
+               "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95, "wigan-retention.jsonl": 0.88,
+               "wigan-others.jsonl": 0.88}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
