@@ -9,6 +9,10 @@ answered only if the passages quoted hold one:
 and does not answer it. The pipeline checks the quotes it would show, not every passage
 retrieval found: the education notice's phone number, found for "what's the phone number for
 the ICO?", is not quoted, and is not the ICO's.
+
+The other way round, a question asking for what the notices state in so many words (how long the
+council keeps records: "as long as necessary") is answered when the quotes hold it, even if the
+router took its wording ("how long does wigan keep my kids file?") for a question they don't answer.
 """
 
 from __future__ import annotations
@@ -29,11 +33,22 @@ class AskedFact:
 
 
 class AskedFacts:
-    """``missing(question, texts)``: the fact the question asks for, when none of the texts holds one."""
+    """``missing(question, texts)``: the fact the question asks for, when none of the texts holds one;
+    ``stated(question, texts)``: the fact the notices state in so many words (routing.yaml ``stated_facts``),
+    when the question asks for it and the texts hold it."""
 
-    def __init__(self, spec: dict[str, Any] | None = None) -> None:
-        spec = load("routing").get("asked_facts", {}) if spec is None else spec
-        self.kinds = [AskedFact(name, str(d["what"]), Patterns(d["asks"]), Patterns(d["facts"])) for name, d in spec.items()]
+    def __init__(self, spec: dict[str, Any] | None = None, stated: dict[str, Any] | None = None) -> None:
+        data = load("routing") if spec is None or stated is None else {}
+        self.kinds = self._kinds(data.get("asked_facts", {}) if spec is None else spec)
+        self.stated_kinds = self._kinds(data.get("stated_facts", {}) if stated is None else stated)
+
+    @staticmethod
+    def _kinds(spec: dict[str, Any]) -> list[AskedFact]:
+        return [AskedFact(name, str(d["what"]), Patterns(d["asks"]), Patterns(d["facts"])) for name, d in spec.items()]
+
+    def stated(self, question: str, texts: Iterable[str]) -> AskedFact | None:
+        texts = list(texts)
+        return next((k for k in self.stated_kinds if k.asks.search(question) and any(k.facts.search(t) for t in texts)), None)
 
     def missing(self, question: str, texts: Iterable[str]) -> AskedFact | None:
         texts = list(texts)

@@ -156,6 +156,10 @@ class Assistant:
         # A question asking for a kind of fact (an amount, an email address) that the quotes don't hold:
         # the reply says which, also when the route already says the notices don't answer it.
         missing = self.facts.missing(asked, [quoted]) if decision.route in ("answer", "unanswerable") and found else None
+        # One asking for what the quotes state in so many words (how long the council keeps records), which the
+        # router took for a question the notices don't answer: answered from them.
+        if decision.route == "unanswerable" and found and not missing and self._states(asked, quoted, q, qvec, notice):
+            decision = decision.model_copy(update={"route": "answer", "offers_handoff": False, "request_type": None})
         if decision.route == "unanswerable" or not found or missing:
             text = reply("unanswerable_fact", what=missing.what) if missing else reply("unanswerable")
             return Answer(route="unanswerable", text=self._with_note(text, checked.note),
@@ -200,6 +204,13 @@ class Assistant:
         elif not previous.offers_handoff and self.router.about_a_right(q):
             previous = previous.model_copy(update={"offers_handoff": True, "request_type": self.router.request_type(q, qvec)})
         return previous, self._select(together, tvec, cands, notice), together
+
+    def _states(self, asked: str, quoted: str, q: str, qvec: np.ndarray, notice: Scope) -> bool:
+        """Whether the quotes state what the question asks for in so many words (routing.yaml ``stated_facts``:
+        how long the council keeps records), and no rule says the notices don't cover it: a council
+        service they never mention, or a topic they don't cover."""
+        return (self.facts.stated(asked, [quoted]) is not None and not self.retriever.uncovered_services(q, notice)
+                and not self.router.near_uncovered_topic(qvec))
 
     def _found(self, sel: Selection) -> bool:
         """Whether evidence selection found anything close enough to quote (``min_relevance``)."""

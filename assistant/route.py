@@ -205,6 +205,17 @@ class Router:
         self.warm_up()
         return self._about_assistant.search(question)
 
+    def near_uncovered_topic(self, qvec: np.ndarray) -> bool:
+        """Whether the question is as close to a topic the notices don't cover (``uncovered_topics``) as
+        ``uncovered_topic_similarity`` asks for."""
+        at = self.uncovered_topic_similarity
+        return at is not None and self._uncovered(qvec) >= at
+
+    def _uncovered(self, qvec: np.ndarray) -> float:
+        """Cosine of the question with the nearest topic the notices don't cover."""
+        self.warm_up()
+        return float(np.max(self._topics @ qvec)) if self._topics is not None else 0.0
+
     def injection(self, question: str) -> bool:
         """An attempt to make the assistant do something else (never a privacy question)."""
         self.warm_up()
@@ -223,7 +234,7 @@ class Router:
         total = sum(votes.values()) or 1.0
         for label in LABELS:
             out[f"vote_{label}"] = votes.get(label, 0.0) / total
-        out["uncovered_topic"] = float(np.max(self._topics @ qvec)) if self._topics is not None else 0.0
+        out["uncovered_topic"] = self._uncovered(qvec)
         out["pattern_injection"] = float(self.injection(question))
         out["pattern_harm"] = float(self._safeguarding.search(question))
         out["pattern_harm_cue"] = float(self._safeguarding_cues.search(question))

@@ -78,3 +78,32 @@ def test_a_question_the_passage_answers_is_still_answered(bot):
     for question in ("How long do you keep my family's records?", "how long does children's services keep my file?"):
         answer = bot.ask(question)
         assert answer.route == "answer" and any("as long as necessary" in c.quote for c in answer.citations)
+
+
+def test_what_the_notices_state_is_told_apart_from_one_kind_of_record():
+    facts = AskedFacts()
+    retain = "We will only retain your personal data for as long as necessary to fulfil the purposes we collected it for."
+    policy = "Wigan Council operates a Records Management Policy which ensures that records are kept only for the period"
+    for question in ("How long does Wigan keep my family's records?", "how long will yous keep his file",
+                     "do u keep my kids social care file forever??", "how long do you hang onto it all"):
+        assert facts.stated(question, [retain]).name == "council_retention", question
+        assert facts.stated(question, [policy]).name == "council_retention", question
+        assert facts.stated(question, ["We will respond to all requests within one month."]) is None  # not in the quotes
+    assert facts.stated("how long do the police keep it", [retain]) is None  # another organisation
+    # One kind of record may have its own schedule: "as long as necessary" is not said of it.
+    assert facts.stated("how long do you keep those call recordings?", [retain]) is None
+    assert facts.stated("how long do you keep my fostering assessment?", [retain]) is None
+
+
+@pytest.mark.parametrize("question", ["How long does Wigan keep my family's records?",
+                                      "how long will children's services keep my daughter's file?"])
+def test_how_long_the_council_keeps_records_is_answered_in_the_third_person_too(bot, question):
+    """Not in a gold file; both were told the notices don't say before routing.yaml's stated_facts."""
+    answer = bot.ask(question)
+    assert answer.route == "answer" and not answer.offers_handoff
+    assert any("as long as necessary" in c.quote or "only for the period" in c.quote for c in answer.citations)
+
+
+def test_a_service_no_notice_covers_is_not_answered_by_the_retention_passage(bot):
+    answer = bot.ask("how long does the council keep my data if I apply for a blue badge?")
+    assert answer.route == "unanswerable" and not answer.citations

@@ -107,11 +107,13 @@ HELD_OUT = {
     # exact number of years) and requests to delete or look up one's own file. Written and labelled
     # blind in a later session, run once before that session's retention words were chosen (0.786)
     # and read after. Since, six questions on how long another body keeps data are told the notices
-    # don't say (0.871; asked_facts kept_elsewhere, chosen after reading them).
+    # don't say (0.871; asked_facts kept_elsewhere, chosen after reading them), and two on how long the
+    # council keeps records are answered (0.900; stated_facts, chosen after reading them).
     "wigan-retention.jsonl": (0.84, {"answer": 0.76, "answer+offer": 0.66, "handoff": 0.83, "unanswerable": 0.89}),
     # The organisations the council shares with, and the council itself: what each keeps, for how long,
     # and what it does with the data. Written and labelled blind in a later session, after that session's
     # kept_elsewhere rule, and run once before any of its errors was read (0.691; without the rule 0.673).
+    # Read after: 0.709 with stated_facts, which came of its ow007.
     "wigan-others.jsonl": (0.65, {"answer": 0.7, "answer+offer": 0.66, "handoff": 0.88, "unanswerable": 0.31,
                                   "out_of_scope": 0.5, "safeguarding": 1.0}),
 }
