@@ -157,9 +157,12 @@ class Assistant:
         # the reply says which, also when the route already says the notices don't answer it.
         missing = self.facts.missing(asked, [quoted]) if decision.route in ("answer", "unanswerable") and found else None
         # One asking for what the quotes state in so many words (how long the council keeps records), which the
-        # router took for a question the notices don't answer: answered from them.
+        # router took for a question the notices don't answer: answered from them, with the form when its
+        # words name a right ("...and can I have it deleted?").
         if decision.route == "unanswerable" and found and not missing and self._states(asked, quoted, q, qvec, notice):
-            decision = decision.model_copy(update={"route": "answer", "offers_handoff": False, "request_type": None})
+            right = self.router.about_a_right(q)
+            decision = decision.model_copy(update={"route": "answer", "offers_handoff": right,
+                                                   "request_type": self.router.request_type(q, qvec) if right else None})
         if decision.route == "unanswerable" or not found or missing:
             text = reply("unanswerable_fact", what=missing.what) if missing else reply("unanswerable")
             return Answer(route="unanswerable", text=self._with_note(text, checked.note),

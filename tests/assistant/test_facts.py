@@ -104,6 +104,12 @@ def test_how_long_the_council_keeps_records_is_answered_in_the_third_person_too(
     assert any("as long as necessary" in c.quote or "only for the period" in c.quote for c in answer.citations)
 
 
+def test_a_right_asked_about_with_it_still_gets_the_form(bot):
+    answer = bot.ask("how long does wigan keep my kids social care file, and can I have it deleted?")
+    assert answer.route == "answer" and answer.offers_handoff and answer.request_type == "erasure"
+    assert any("as long as necessary" in c.quote or "only for the period" in c.quote for c in answer.citations)
+
+
 def test_a_service_no_notice_covers_is_not_answered_by_the_retention_passage(bot):
     answer = bot.ask("how long does the council keep my data if I apply for a blue badge?")
     assert answer.route == "unanswerable" and not answer.citations
