@@ -38,13 +38,15 @@ class AskedFacts:
     when the question asks for it and the texts hold it."""
 
     def __init__(self, spec: dict[str, Any] | None = None, stated: dict[str, Any] | None = None) -> None:
-        data = load("routing") if spec is None or stated is None else {}
+        data = load("routing")
+        self.council = str(data.get("council_subject", ""))
         self.kinds = self._kinds(data.get("asked_facts", {}) if spec is None else spec)
         self.stated_kinds = self._kinds(data.get("stated_facts", {}) if stated is None else stated)
 
-    @staticmethod
-    def _kinds(spec: dict[str, Any]) -> list[AskedFact]:
-        return [AskedFact(name, str(d["what"]), Patterns(d["asks"]), Patterns(d["facts"])) for name, d in spec.items()]
+    def _kinds(self, spec: dict[str, Any]) -> list[AskedFact]:
+        """Each kind's patterns, with routing.yaml's ``council_subject`` where they say ``{council}``."""
+        return [AskedFact(name, str(d["what"]), Patterns(p.replace("{council}", self.council) for p in d["asks"]),
+                          Patterns(d["facts"])) for name, d in spec.items()]  # fmt: skip
 
     def stated(self, question: str, texts: Iterable[str]) -> AskedFact | None:
         texts = list(texts)
