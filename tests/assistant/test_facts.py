@@ -45,6 +45,13 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("How long do Children and Families keep hold of it?", [retain]) is None
     assert facts.missing("how long do they keep it for", [retain]) is None  # "they" may be the council
     assert facts.missing("How long does the Records Management Policy say you keep files?", [retain]) is None
+    # Whether another organisation deletes it, or keeps it forever: the notices say nothing of either.
+    assert facts.missing("will the youth offending team ever get rid of my son's file?", [retain]).name == "kept_elsewhere"
+    assert facts.missing("does the hospital keep what you told them forever", [retain]).name == "kept_elsewhere"
+    assert facts.missing("will you delete my file", [retain]) is None  # about the council: a right, asked of it
+    assert facts.missing("can I get my son's records deleted", [retain]) is None
+    assert facts.missing("please do not destroy my adoption records", [retain]) is None
+    assert facts.missing("do they have to delete it", [retain]) is None  # "they" may be the council
     # A period of keeping would answer it; the month the council has to reply to a request would not.
     assert facts.missing("How long does the DfE keep it?", ["Pupil records are kept for 50 years."]) is None
     assert facts.missing("How long does the DfE keep it?", ["We will respond to all requests within one month."])
@@ -60,7 +67,10 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
      ("What phone number do I call for the Information Commissioner?", "a phone number"),
      ("what's the web address of the primary privacy notice", "a web address"),
      # Not in a gold file: it was answered with the council's own rule for keeping records, as if it were the police's.
-     ("How long do the police keep the information you give them?", "the length of time other organisations keep")],  # fmt: skip
+     ("How long do the police keep the information you give them?", "how long other organisations keep information"),
+     # Not in a gold file: the notices say nothing of how long others keep it, and this was answered from the sharing list.
+     ("does the hospital keep what you told them forever",
+      "how long other organisations keep information, or when they delete it")],  # fmt: skip
 )
 def test_the_notices_do_not_give_the_fact_asked_for(bot, question, what):
     """The passages retrieval finds are on the topic, and quoting them would read as an answer they are not."""
