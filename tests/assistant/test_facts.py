@@ -52,6 +52,10 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("can I get my son's records deleted", [retain]) is None
     assert facts.missing("please do not destroy my adoption records", [retain]) is None
     assert facts.missing("do they have to delete it", [retain]) is None  # "they" may be the council
+    # ...unless the question has just named another organisation.
+    assert facts.missing("after the hospital has my notes, how long do they keep them?", [retain]).name == "kept_elsewhere"
+    assert facts.missing("the nursery has his file now - will they ever delete it", [retain]).name == "kept_elsewhere"
+    assert facts.missing("my son's school sent his file to you, how long do you keep it", [retain]) is None
     # A period of keeping would answer it; the month the council has to reply to a request would not.
     assert facts.missing("How long does the DfE keep it?", ["Pupil records are kept for 50 years."]) is None
     assert facts.missing("How long does the DfE keep it?", ["We will respond to all requests within one month."])
