@@ -34,6 +34,14 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("what's the phone number for the ICO?", [CHARGE]).name == "phone"
     assert facts.missing("Do I need to tell you if my phone number changes?", [CHARGE]) is None  # about the data
     assert facts.missing("where can I find the link to the primary privacy notice?", [NOTICE]).name == "link"
+    # How often: "regularly" is not a frequency; "every year" is.
+    assert facts.missing("how often do you review it, every year?", ["It is regularly reviewed."]).name == "frequency"
+    assert facts.missing("how often do you review it?", ["It is reviewed every year."]) is None
+    # Whether the council tells you: the notices never say it does. Not what others are told.
+    assert facts.missing("do you tell us before you share with the police?", [CHARGE]).name == "told"
+    assert facts.missing("will I be told if it goes to the probation service?", [CHARGE]).name == "told"
+    assert facts.missing("will you tell me afterwards?", ["We will tell you when we share it."]) is None
+    assert facts.missing("does my son's old school get told what he did after 16?", [CHARGE]) is None
     # How long another organisation keeps what it is given: "as long as necessary" is the council's own rule.
     retain = next(line.strip() for line in (ROOT / "knowledge" / "wigan-children-and-families.md").read_text(
         encoding="utf-8").splitlines() if line.startswith("We will only retain"))  # fmt: skip
@@ -72,6 +80,9 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
      ("what's the web address of the primary privacy notice", "a web address"),
      # Not in a gold file: it was answered with the council's own rule for keeping records, as if it were the police's.
      ("How long do the police keep the information you give them?", "how long other organisations keep information"),
+     # Not in gold files; both were answered from the passages on the topic ("regularly reviewed"; correcting records).
+     ("How frequently do you update the privacy notice?", "how often it happens"),
+     ("if my file gets corrected will I get a letter saying so", "whether or when you are told"),
      # Not in a gold file: the notices say nothing of how long others keep it, and this was answered from the sharing list.
      ("does the hospital keep what you told them forever",
       "how long other organisations keep information, or when they delete it")],  # fmt: skip
