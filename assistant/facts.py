@@ -2,8 +2,9 @@
 
 Retrieval finds the passages nearest a question's topic; whether they hold what it asks for is
 another matter. A question that asks for an amount, an email address, a phone number, a web
-address, a registration number, a count or how long another organisation keeps what it is given
-("how long does the DfE keep it?": the council's "as long as necessary" is about itself) is
+address, a registration number, a count, how often something happens ("regularly reviewed" says
+no frequency), whether the council tells you, or how long another organisation keeps what it is
+given ("how long does the DfE keep it?": the council's "as long as necessary" is about itself) is
 answered only if the passages quoted hold one:
 "We may make a small charge for this service" is on the topic of "how much is the charge?",
 and does not answer it. The pipeline checks the quotes it would show, not every passage
