@@ -148,6 +148,10 @@ class Assistant:
             return Answer(route="safeguarding", text=text, offers_handoff=decision.offers_handoff,
                           request_type=decision.request_type)  # fmt: skip
         found = self._found(sel)
+        held = self._held_data(q, qvec, cands, sel, notice) if decision.route == "handoff" else None
+        if held is not None:
+            decision = decision.model_copy(update={"route": "answer", "offers_handoff": False, "request_type": None})
+            sel, found = held, True
         quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
         if decision.route == "handoff":
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
@@ -214,6 +218,20 @@ class Assistant:
         service they never mention, or a topic they don't cover."""
         return (self.facts.stated(asked, [quoted]) is not None and not self.retriever.uncovered_services(q, notice)
                 and not self.router.near_uncovered_topic(qvec))
+
+    def _held_data(self, q: str, qvec: np.ndarray, cands: list[Candidate], sel: Selection,
+                   notice: Scope) -> Selection | None:  # fmt: skip
+        """The evidence for a question asking whether a kind of data is held ("have you got my son's NHS
+        number?"), without asking the council to act, when retrieval's best passage or quote comes from a list
+        of data the notices say is collected: a question about the notices, not a look-up of one's own file
+        (routing.yaml ``held_data``). Quoted from those lists only ("NHS" is on the sharing list too)."""
+        sections = self.router.held_sections
+        if not (cands and self.router.asks_what_is_held(q) and not self.router.asks_to_act(q)):
+            return None
+        if cands[0].section not in sections and not (sel.quotes and sel.quotes[0].section in sections):
+            return None
+        held = self._select(q, qvec, [c for c in cands if c.section in sections], notice)
+        return held if self._found(held) else None
 
     def _found(self, sel: Selection) -> bool:
         """Whether evidence selection found anything close enough to quote (``min_relevance``)."""

@@ -85,6 +85,8 @@ class Router:
         self._asking = Patterns(data.get("asking_whether_patterns", []))
         self._why = Patterns(data.get("asking_why_patterns", []))
         self._how = Patterns(data.get("asking_how_patterns", []))
+        held = data.get("held_data") or {}
+        self._held, self.held_sections = Patterns(held.get("asks", [])), set(held.get("sections", []))
         unnamed = data.get("unnamed_subject") or {}
         self._unnamed = (int(unnamed["max_words"]), Patterns([unnamed["pronouns"]]), Patterns([unnamed["named"]]),
                          Patterns([unnamed["handled"]]), str(unnamed["means"])) if unnamed else None  # fmt: skip
@@ -193,6 +195,11 @@ class Router:
         """Words that ask the council to do something (routing.yaml ``handoff_patterns``)."""
         self.warm_up()
         return self._handoff.search(question)
+
+    def asks_what_is_held(self, question: str) -> bool:
+        """Asking whether a kind of data is held ("is my kids nhs number on there?": routing.yaml ``held_data``)."""
+        self.warm_up()
+        return self._held.search(question)
 
     def about_a_right(self, question: str) -> bool:
         """Words that name a right or ask what one may do ("can I opt him out?": ``rights_patterns``,

@@ -611,3 +611,25 @@ def test_the_age_a_child_can_ask_for_their_own_records_is_not_in_the_notices(bot
     # The time limit the notices do give is still answered.
     answer = bot.ask("how long have you got to reply to my request for my records?")
     assert answer.route == "answer" and any("within one month" in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    # Not in gold files; handed to a person before, as look-ups of one's own records.
+    ["have you got my daughter's NHS number?", "would u have my girls nhs number"],
+)
+def test_asking_whether_a_kind_of_data_is_held_is_answered_from_the_lists(bot, question):
+    """routing.yaml held_data: the notices' lists of data collected answer it; quoted from those lists only."""
+    answer = bot.ask(question)
+    assert answer.route == "answer" and not answer.offers_handoff
+    assert answer.citations and all(c.section == "What personal data do we collect?" for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["do you still have my son's medical reports from 2015?",  # a look-up of one's own file
+     "do you hold my bank details? please change them, they're wrong"],  # a request
+)
+def test_a_look_up_or_request_about_held_data_still_goes_to_a_person(bot, question):
+    answer = bot.ask(question)
+    assert answer.route == "handoff" and answer.offers_handoff
