@@ -123,7 +123,8 @@ HELD_OUT = {
     # on it too lost more held-out questions than it gained (12 against 7), so it is held out.
     "wigan-twins3.jsonl": (0.6, {"answer": 0.9, "answer+offer": 0.9, "unanswerable": 0.38}),
     # A seventh general set (74 questions after 46 near-copies were left out), written and labelled blind at the
-    # end of a later session, after that session's rules, and run once (0.865; 0.851 with them taken out).
+    # end of a later session, after that session's rules, and run once (0.865; 0.851 with them taken out). Read
+    # after: a stranger photographing children is signposted and held_data answers fz051 (0.892).
     "wigan-fresh7.jsonl": (0.82, {"answer": 0.84, "answer+offer": 0.72, "handoff": 0.78, "unanswerable": 0.6,
                                   "out_of_scope": 0.71, "safeguarding": 0.9}),
 }
