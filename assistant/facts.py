@@ -41,18 +41,20 @@ class AskedFacts:
     def __init__(self, spec: dict[str, Any] | None = None, stated: dict[str, Any] | None = None) -> None:
         data = load("routing")
         self.council = str(data.get("council_subject", ""))
+        self.someone_else = str(data.get("someone_else", "")).replace("{council}", self.council)
         self.other = str(data.get("other_organisation", ""))
         self.kinds = self._kinds(data.get("asked_facts", {}) if spec is None else spec)
         self.stated_kinds = self._kinds(data.get("stated_facts", {}) if stated is None else stated)
 
     def _kinds(self, spec: dict[str, Any]) -> list[AskedFact]:
-        """Each kind's patterns, with routing.yaml's ``council_subject`` where they say ``{council}`` and its
-        ``other_organisation`` where they say ``{other}``."""
+        """Each kind's patterns, with routing.yaml's ``council_subject``, ``someone_else`` and
+        ``other_organisation`` where they say ``{council}``, ``{someone_else}`` and ``{other}``."""
         return [AskedFact(name, str(d["what"]), Patterns(self._named(p) for p in d["asks"]),
                           Patterns(d["facts"])) for name, d in spec.items()]  # fmt: skip
 
     def _named(self, pattern: str) -> str:
-        return pattern.replace("{council}", self.council).replace("{other}", self.other)
+        return (pattern.replace("{someone_else}", self.someone_else).replace("{council}", self.council)
+                .replace("{other}", self.other))
 
     def stated(self, question: str, texts: Iterable[str]) -> AskedFact | None:
         texts = list(texts)

@@ -225,9 +225,9 @@ class Assistant:
         number?"), without asking the council to act, when retrieval's best passage or quote comes from a list
         of data the notices say is collected: a question about the notices, not a look-up of one's own file
         (routing.yaml ``held_data``). Quoted from those lists only ("NHS" is on the sharing list too)."""
-        sections = self.router.held_sections
         if not (cands and self.router.asks_what_is_held(q) and not self.router.asks_to_act(q)):
             return None
+        sections = self.router.held_sections  # read once the router is warmed up
         if cands[0].section not in sections and not (sel.quotes and sel.quotes[0].section in sections):
             return None
         held = self._select(q, qvec, [c for c in cands if c.section in sections], notice)
