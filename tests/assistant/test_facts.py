@@ -67,6 +67,18 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     # A period of keeping would answer it; the month the council has to reply to a request would not.
     assert facts.missing("How long does the DfE keep it?", ["Pupil records are kept for 50 years."]) is None
     assert facts.missing("How long does the DfE keep it?", ["We will respond to all requests within one month."])
+    # Names of suppliers, systems or documents; a section of a law; the council's own documents: the notices
+    # name the kinds of organisation they share with and the Acts, never these.
+    assert facts.missing("which company does the council pay to do quality assurance checks?", [NOTICE]).name == "names"
+    assert facts.missing("what computer system are the case files stored on", [NOTICE]).name == "names"
+    assert facts.missing("which organisations do you share with?", [NOTICE]) is None  # the notices list them
+    assert facts.missing("what is the name of the privacy notice", [NOTICE]) is None
+    assert facts.missing("which section of the Children Act lets you share?", [NOTICE]).name == "provision"
+    assert facts.missing("which section of the notice covers sharing?", [NOTICE]) is None  # the notice's own sections
+    assert facts.missing("is it article 6(1)(e)?", ["Article 6(1)(e) applies."]) is None  # one is there
+    assert facts.missing("is there an appropriate policy document and can I read it?", [NOTICE]).name == "documents"
+    assert facts.missing("has the council done a DPIA for the app?", [NOTICE]).name == "documents"
+    assert facts.missing("council officer doing a DPIA - what legislation do you point to?", [NOTICE]) is None
 
 
 @pytest.mark.parametrize(
@@ -83,6 +95,9 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
      # Not in gold files; both were answered from the passages on the topic ("regularly reviewed"; correcting records).
      ("How frequently do you update the privacy notice?", "how often it happens"),
      ("if my file gets corrected will I get a letter saying so", "whether or when you are told"),
+     # Not in gold files; both were answered from the passages on the topic (sharing; the legal basis).
+     ("Which software firm hosts the children's social care database?", "the names of companies"),
+     ("Can I read the council's data sharing agreement with the police?", "the council's policy documents"),
      # Not in a gold file: the notices say nothing of how long others keep it, and this was answered from the sharing list.
      ("does the hospital keep what you told them forever",
       "how long other organisations keep information, or when they delete it")],  # fmt: skip
