@@ -145,6 +145,12 @@ def test_asking_why_in_general_is_told_from_asking_why_it_was_done():
     # A judgement is asked for with or without a word between: "was that even allowed?".
     act = Patterns(load("routing")["handoff_patterns"])
     assert act.search("it's got nothing to do with her. was that even allowed") and act.search("was it lawful")
+    # The message is the request: "do it please", "consider this me telling you", "from now on only...".
+    for q in ["we're moving to Bolton, please do it", "Consider this me telling you.", "sort it out for me",
+              "From now on please only pass on her name and address"]:  # fmt: skip
+        assert act.search(q), q
+    for q in ["how do I do it please?", "can I ask you to sort it for me?", "what happens from now on?"]:
+        assert not act.search(q), q
 
 
 @pytest.mark.parametrize(
