@@ -96,7 +96,7 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
      ("How frequently do you update the privacy notice?", "how often it happens"),
      ("if my file gets corrected will I get a letter saying so", "whether or when you are told"),
      # Not in gold files; both were answered from the passages on the topic (sharing; the legal basis).
-     ("Which software firm hosts the children's social care database?", "the names of companies"),
+     ("Which software firm hosts the children's social care database?", "the names of people, companies"),
      ("Can I read the council's data sharing agreement with the police?", "the council's policy documents"),
      # Not in a gold file: the notices say nothing of how long others keep it, and this was answered from the sharing list.
      ("does the hospital keep what you told them forever",
