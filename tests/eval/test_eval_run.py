@@ -44,7 +44,7 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
 
 # Routing sets written apart by someone who saw neither the gold set nor the routing data; the
 # router and its signposting and request checks are not fitted on them. The answerability check
-# is fitted on all but wigan-routing2, -fresh3 to -fresh7, -twins, -twins2, -twins3, -retention, -others
+# is fitted on all but wigan-routing2, -fresh3 to -fresh7, -twins, -twins2, -twins3, -twins4, -retention, -others
 # and the chats (eval/__main__.py ANSWERABILITY_GOLD): on the others, these floors guard against
 # regressions, and no longer measure routing on questions never fitted on. 20-56 questions per behaviour.
 # (Their floors sit a question or two under today's levels; routing3 leans on the confusable pairs.)
@@ -122,6 +122,10 @@ HELD_OUT = {
     # its "they" wordings, chosen after reading that rule's misses there. Fitting the answerability check
     # on it too lost more held-out questions than it gained (12 against 7), so it is held out.
     "wigan-twins3.jsonl": (0.6, {"answer": 0.9, "answer+offer": 0.9, "unanswerable": 0.38}),
+    # A fourth set of twins (185: 102 the notices don't answer, 80 they do, 3 look-ups of one's own case
+    # settled as hand-offs), written and labelled blind in a later session after its rules were chosen, and
+    # run once before any of its errors was read (0.616; 0.595 with the session's asked_facts taken out).
+    "wigan-twins4.jsonl": (0.58, {"answer": 0.88, "answer+offer": 0.64, "handoff": 0.6, "unanswerable": 0.38}),
     # A seventh general set (74 questions after 46 near-copies were left out), written and labelled blind at the
     # end of a later session, after that session's rules, and run once (0.865; 0.851 with them taken out). Read
     # after: a stranger photographing children is signposted and held_data answers fz051 (0.892).
@@ -140,7 +144,10 @@ HELD_OUT = {
 # One on wigan-retention: a grandmother asking whether the council still holds her grandchildren's
 # Early Help records (a look-up of one family's file) is answered from the retention paragraph.
 # One on wigan-fresh7: "tell me exactly what health info the CCG is keeping on my son" (a look-up) is answered.
-DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 1, "wigan-retention.jsonl": 1, "wigan-fresh7.jsonl": 1}
+# One on wigan-twins4: "which organisations has the DfE actually given my son's pupil data to? i want to know
+# who has it" (a look-up of one's own case) is answered from the DfE's sharing paragraph.
+DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 1, "wigan-retention.jsonl": 1, "wigan-fresh7.jsonl": 1,
+           "wigan-twins4.jsonl": 1}
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
@@ -148,7 +155,8 @@ FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-chi
                 "wigan-fresh2.jsonl": 5, "wigan-conversations.jsonl": 2, "wigan-conversations2.jsonl": 1,
                 "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
                 "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2, "wigan-retention.jsonl": 0,
-                "wigan-others.jsonl": 0, "wigan-twins3.jsonl": 0, "wigan-fresh7.jsonl": 0}
+                "wigan-others.jsonl": 0, "wigan-twins3.jsonl": 0, "wigan-fresh7.jsonl": 0,
+                "wigan-twins4.jsonl": 1}
 # The request type the DPO form opens with, among the answers that offer it. Since the request-type
 # model is fitted on every file the router or a check is fitted on (python -m eval train-request-types),
 # those files guard against regressions only. On the held-out ones: fresh3 0.875 -> 0.958, fresh4
@@ -161,7 +169,8 @@ REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.93, "wigan-routing3.jsonl": 0.9
                        "wigan-conversations2.jsonl": 0.72, "wigan-fresh3.jsonl": 0.9, "wigan-fresh4.jsonl": 0.9,
                        "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8,
                        "wigan-fresh6.jsonl": 0.78, "wigan-retention.jsonl": 0.53,
-                       "wigan-others.jsonl": 0.83, "wigan-twins3.jsonl": 0.85, "wigan-fresh7.jsonl": 0.9}
+                       "wigan-others.jsonl": 0.83, "wigan-twins3.jsonl": 0.85, "wigan-fresh7.jsonl": 0.9,
+                       "wigan-twins4.jsonl": 0.85}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
@@ -169,7 +178,7 @@ FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
                "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94,
                "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95, "wigan-retention.jsonl": 0.88,
-               "wigan-others.jsonl": 0.88, "wigan-fresh7.jsonl": 0.92}
+               "wigan-others.jsonl": 0.88, "wigan-fresh7.jsonl": 0.92, "wigan-twins4.jsonl": 0.6}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
