@@ -151,6 +151,9 @@ def test_asking_why_in_general_is_told_from_asking_why_it_was_done():
         assert act.search(q), q
     for q in ["how do I do it please?", "can I ask you to sort it for me?", "what happens from now on?"]:
         assert not act.search(q), q
+    # "was that right?" judges what was done; "is that right?" after a claim asks whether it is true.
+    assert act.search("they told my ex where we live, was that right?")
+    assert not act.search("someone told me adoption files are kept for 100 years, is that right?")
 
 
 @pytest.mark.parametrize(
