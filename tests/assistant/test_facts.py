@@ -63,6 +63,8 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     # ...unless the question has just named another organisation.
     assert facts.missing("after the hospital has my notes, how long do they keep them?", [retain]).name == "kept_elsewhere"
     assert facts.missing("the nursery has his file now - will they ever delete it", [retain]).name == "kept_elsewhere"
+    assert facts.missing("once the police have it do they keep it on their systems, and for how long?", [retain]).name \
+        == "kept_elsewhere"
     assert facts.missing("my son's school sent his file to you, how long do you keep it", [retain]) is None
     # A period of keeping would answer it; the month the council has to reply to a request would not.
     assert facts.missing("How long does the DfE keep it?", ["Pupil records are kept for 50 years."]) is None
@@ -79,6 +81,11 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("is there an appropriate policy document and can I read it?", [NOTICE]).name == "documents"
     assert facts.missing("has the council done a DPIA for the app?", [NOTICE]).name == "documents"
     assert facts.missing("council officer doing a DPIA - what legislation do you point to?", [NOTICE]) is None
+    # Whether a correction reaches the others who hold a copy: the notices give the right, not that.
+    assert facts.missing("if you correct his record will you tell the school to fix theirs too?", [NOTICE]).name \
+        == "corrections_passed_on"
+    assert facts.missing("will the DfE update their copy once you've corrected it?", [NOTICE]).name == "corrections_passed_on"
+    assert facts.missing("can I get my son's record corrected?", [NOTICE]) is None
 
 
 @pytest.mark.parametrize(
