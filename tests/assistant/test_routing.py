@@ -598,6 +598,9 @@ def test_recorded_harm_patterns_remove_only_what_a_record_says():
     assert harm.search("my stepdad hits me") and harm.search("he has been hit before")
     assert not harm.search("I hit a pothole") and not harm.search("do staff text families on their own phones?")
     assert harm.search("the kids are left on their own all night")
+    # An organisation's own systems or records are not a child left alone (twins4 pd003 was signposted).
+    assert not harm.search("once the police have it, do they keep it on their own systems?")
+    assert not harm.search("does the school keep it on its own records or their own files")
 
 
 def test_a_question_on_a_topic_the_notices_do_not_cover_is_told_so():
