@@ -151,6 +151,9 @@ def test_asking_why_in_general_is_told_from_asking_why_it_was_done():
         assert act.search(q), q
     for q in ["how do I do it please?", "can I ask you to sort it for me?", "what happens from now on?"]:
         assert not act.search(q), q
+    # Making the complaint, not asking how to.
+    assert act.search("I want to make a formal complaint about my social worker") and act.search("please log it")
+    assert not act.search("how do I make a complaint?") and not act.search("if i want to make a complaint who do i ring")
     # "was that right?" judges what was done; "is that right?" after a claim asks whether it is true.
     assert act.search("they told my ex where we live, was that right?")
     assert not act.search("someone told me adoption files are kept for 100 years, is that right?")
