@@ -153,6 +153,13 @@ class Assistant:
             decision = decision.model_copy(update={"route": "answer", "offers_handoff": False, "request_type": None})
             sel, found = held, True
         quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
+        if decision.route == "handoff" and found and not self.router.asks_to_act(q):
+            # Words that ask for a kind of fact the quotes don't hold ("will you let me know before you tell the
+            # police?"), not for the council to act: the notices don't say, and the form is offered all the same.
+            unsaid = self.facts.missing(asked, [quoted])
+            if unsaid is not None:
+                return Answer(route="unanswerable", text=self._with_note(reply("unanswerable_fact", what=unsaid.what),
+                              checked.note), retrieved=retrieved, offers_handoff=True, request_type="other_question")
         if decision.route == "handoff":
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,

@@ -160,3 +160,14 @@ def test_a_right_asked_about_with_it_still_gets_the_form(bot):
 def test_a_service_no_notice_covers_is_not_answered_by_the_retention_passage(bot):
     answer = bot.ask("how long does the council keep my data if I apply for a blue badge?")
     assert answer.route == "unanswerable" and not answer.citations
+
+
+def test_asking_for_a_fact_the_quotes_lack_is_not_a_request_to_act(bot):
+    """The router hands this off (a paraphrase of wigan-asking's ra053): its words ask whether the council has
+    to tell, which the notices never say; nothing asks the council to act. The form is offered all the same."""
+    answer = bot.ask("If there was a breach with my daughter's file would you have to tell me?")
+    assert answer.route == "unanswerable" and "don't give whether or when you are told" in answer.text
+    assert answer.offers_handoff and not answer.citations
+    # A request in so many words stays a request, whatever fact it mentions.
+    answer = bot.ask("I want to make a formal complaint about my social worker. Please log it and give me a reference number.")
+    assert answer.route == "handoff" and answer.offers_handoff and answer.request_type == "complaint"
