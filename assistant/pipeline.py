@@ -153,20 +153,17 @@ class Assistant:
             decision = decision.model_copy(update={"route": "answer", "offers_handoff": False, "request_type": None})
             sel, found = held, True
         quoted, citations = compose(sel.quotes, self.retriever.notices) if found else ("", [])
-        if decision.route == "handoff" and found and not self.router.asks_to_act(q):
-            # Words that ask for a kind of fact the quotes don't hold ("will you let me know before you tell the
-            # police?"), not for the council to act: the notices don't say, and the form is offered all the same.
-            unsaid = self.facts.missing(asked, [quoted])
-            if unsaid is not None:
-                return Answer(route="unanswerable", text=self._with_note(reply("unanswerable_fact", what=unsaid.what),
-                              checked.note), retrieved=retrieved, offers_handoff=True, request_type="other_question")
-        if decision.route == "handoff":
+        # A question asking for a kind of fact (an amount, an email address) that the quotes don't hold:
+        # the reply says which, also when the route already says the notices don't answer it, and when the
+        # router handed it off but its words ask for that fact, not for the council to act ("will you let me
+        # know before you tell the police?"): the form is offered all the same.
+        asks_fact = decision.route in ("answer", "unanswerable") or (decision.route == "handoff"
+                                                                     and not self.router.asks_to_act(q))
+        missing = self.facts.missing(asked, [quoted]) if asks_fact and found else None
+        if decision.route == "handoff" and not missing:
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
-        # A question asking for a kind of fact (an amount, an email address) that the quotes don't hold:
-        # the reply says which, also when the route already says the notices don't answer it.
-        missing = self.facts.missing(asked, [quoted]) if decision.route in ("answer", "unanswerable") and found else None
         # One asking for what the quotes state in so many words (how long the council keeps records), which the
         # router took for a question the notices don't answer: answered from them, with the form when its
         # words name a right ("...and can I have it deleted?").
