@@ -75,6 +75,7 @@ class Router:
                     self._examples.append(p)
         self._out_of_scope = Patterns(data.get("out_of_scope_patterns", []))
         self._follow = Patterns(data.get("follow_up_patterns", []))
+        self._points_back = Patterns(data.get("points_back_patterns", []))
         self._about_assistant = Patterns(data.get("about_assistant_patterns", []))
         self._safeguarding = Patterns(data.get("safeguarding_patterns", []))
         self._safeguarding_cues = Patterns(data.get("safeguarding_cues", []))
@@ -135,8 +136,13 @@ class Router:
         return vecs
 
     def is_follow_up(self, question: str) -> bool:
+        """A message that leans on the one before it (``follow_up_patterns``, two words or fewer), or asks the
+        council to act on something it named ("great, opt both of them out then please": a hand-off pattern
+        with words that point back, ``points_back_patterns``)."""
         self.warm_up()
-        return self._follow.search(question.strip()) or len(tokens(question)) <= 2
+        q = question.strip()
+        return (self._follow.search(q) or len(tokens(q)) <= 2
+                or self._handoff.search(q) and self._points_back.search(q))  # fmt: skip
 
     def with_subject(self, question: str) -> str:
         """``question``, saying what it is about when it is a short message about "it" and names

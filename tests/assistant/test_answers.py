@@ -132,6 +132,11 @@ def test_a_follow_up_still_gets_its_own_route_when_its_words_place_it(bot: Assis
     chase = bot.ask("could you chase it up for me?", history=chat("I asked for a copy of my records two months ago",
                                                                    "the notice says you have a month to reply"))
     assert chase.route == "handoff" and chase.offers_handoff
+    # A request to act on what the message before named: alone, with two names and a school in it, it read as
+    # off-topic; the request is not lost.
+    opt = bot.ask("great, opt both of them out then please. Ellie and Jack, both at st marys",
+                  history=chat("can i opt out of my kids data being used for research stats?"))
+    assert opt.route == "handoff" and opt.offers_handoff and opt.request_type == "objection"
     # The asked-fact check reads the two messages: the notices give no amount for the charge.
     answer = bot.ask("how much is it?", history=chat("can I get a copy of my records?",
                                                       "the education notice says there is a small charge"))
