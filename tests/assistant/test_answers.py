@@ -137,6 +137,10 @@ def test_a_follow_up_still_gets_its_own_route_when_its_words_place_it(bot: Assis
     opt = bot.ask("great, opt both of them out then please. Ellie and Jack, both at st marys",
                   history=chat("can i opt out of my kids data being used for research stats?"))
     assert opt.route == "handoff" and opt.offers_handoff and opt.request_type == "objection"
+    # Asking for someone to look is a look-up of one's own records, whatever the message before asked.
+    look = bot.ask("could someone look and see if they're still there",
+                   history=chat("my mum was in care with wigan in the 80s", "would you still have her files?"))
+    assert look.route == "handoff" and look.offers_handoff
     # The asked-fact check reads the two messages: the notices give no amount for the charge.
     answer = bot.ask("how much is it?", history=chat("can I get a copy of my records?",
                                                       "the education notice says there is a small charge"))
