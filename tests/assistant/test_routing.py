@@ -176,9 +176,11 @@ def test_asking_why_the_council_shares_is_answered_and_why_it_shared_is_handed_o
 
 @pytest.mark.parametrize(
     "question",
-    # Asking how or where to ask (asking_how_patterns); both were handed off as requests. Not gold questions.
+    # Asking how or where to ask (asking_how_patterns); all were handed off as requests. The first two are not
+    # gold questions; the third is wigan-conversations' cv081.
     ["how do i go about getting a copy of my file, do i email you or write a letter?",
-     "what's the address i should write to for a copy of my daughter's records"],
+     "what's the address i should write to for a copy of my daughter's records",
+     "How do I request a copy of everything Wigan children's services holds about me, and how long do you have to reply?"],
 )
 def test_asking_how_to_ask_for_something_is_answered_with_the_form(bot, question):
     answer = bot.ask(question)
