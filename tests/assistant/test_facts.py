@@ -19,6 +19,12 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("How much data do you hold on my son?", [CHARGE]) is None  # not an amount of money
     assert facts.missing("Which email address should I write to?", [NOTICE]).name == "email"  # no address in it
     assert facts.missing("What do you do with my email address?", [NOTICE]) is None  # a question about the data
+    # A follow-up is read with the message before it: "whats their email?" after wanting to contact the DPO.
+    assert facts.missing("I want to contact the DPO whats their email?", [NOTICE]).name == "email"
+    assert facts.missing("what do you do with their email?", [NOTICE]) is None
+    charge = "is there a charge to get a copy of my data from the council how much exactly?"
+    assert facts.missing(charge, [CHARGE]).name == "money"
+    assert facts.missing("do you hold my data? how much exactly?", [CHARGE]) is None  # no charge was asked about
     assert facts.missing("how many years do you keep it", [CHARGE]).name == "period"  # a duration, not a count
     assert facts.missing("exactly how long do you keep it", ["We keep it for 6 years."]) is None  # one is there
     assert facts.missing("how long do you keep it", [CHARGE]) is None  # "as long as necessary" answers that
