@@ -38,6 +38,8 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     tel = next(line.strip() for line in NOTICE.splitlines() if line.strip().startswith("Tel:"))
     assert facts.missing("whats the phone number for the data team", [tel]) is None  # the notice's own number
     assert facts.missing("what's the phone number for the ICO?", [CHARGE]).name == "phone"
+    assert facts.missing("how do i get in touch with the ICO, is there a number i can ring?", [CHARGE]).name == "phone"
+    assert facts.missing("is there a number i can ring for the data team?", [tel]) is None
     assert facts.missing("Do I need to tell you if my phone number changes?", [CHARGE]) is None  # about the data
     assert facts.missing("where can I find the link to the primary privacy notice?", [NOTICE]).name == "link"
     # How often: "regularly" is not a frequency; "every year" is.
