@@ -137,6 +137,12 @@ def test_a_follow_up_still_gets_its_own_route_when_its_words_place_it(bot: Assis
     opt = bot.ask("great, opt both of them out then please. Ellie and Jack, both at st marys",
                   history=chat("can i opt out of my kids data being used for research stats?"))
     assert opt.route == "handoff" and opt.offers_handoff and opt.request_type == "objection"
+    # A word of reply before the request ("ok send me..."), or "so stop it" after saying what to stop.
+    send = bot.ask("ok send me all of it then", history=chat("what info do childrens services hold on me", "even my GP surgery?"))
+    assert send.route == "handoff" and send.request_type == "subject_access"
+    stop = bot.ask("well i dont want mine going to them anymore so stop it",
+                   history=chat("do childrens services share info with the police"))
+    assert stop.route == "handoff" and stop.offers_handoff
     # Asking for someone to look is a look-up of one's own records, whatever the message before asked.
     look = bot.ask("could someone look and see if they're still there",
                    history=chat("my mum was in care with wigan in the 80s", "would you still have her files?"))
