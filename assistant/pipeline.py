@@ -60,6 +60,7 @@ class Assistant:
                              request_handoff_probability=s.request_handoff_probability,
                              unanswerable_probability=s.unanswerable_probability,
                              uncovered_topic_similarity=s.uncovered_topic_similarity,
+                             follow_up_off_topic_similarity=s.follow_up_off_topic_similarity,
                              cache_dir=s.data_dir / "cache")  # fmt: skip
         self.retriever = HybridRetriever(self.settings, self.store)
         self.facts = AskedFacts()
@@ -197,12 +198,15 @@ class Assistant:
         request ("can you chase it up for me?" after "I asked for a copy of my file two months
         ago" or "the notice says you reply within a month"). A follow-up the
         router answers but that alone finds nothing close enough to quote ("can I opt out of
-        that?") is quoted for the two together.
+        that?") is quoted for the two together. One that reads like the off-topic phrasings ("and what's
+        the weather like?": ``Router.like_off_topic``) is about something else, and stays off-topic.
         """
         if decision.route == "answer" and not self._found(sel):
             return decision, self._select(together, tvec, cands, notice), together
         if decision.route not in ("unanswerable", "out_of_scope") or self.retriever.uncovered_services(q, notice):
             return decision, sel, q
+        if decision.route == "out_of_scope" and self.router.like_off_topic(qvec):
+            return decision, sel, q  # about something else ("and what's the weather like?"), not about the answer
         bvec = self.embedder.embed_query(before)
         bcands, bsel = self._find(before, bvec, notice)
         previous = self.router.decide(before, bvec, self.evidence_signals(before, bcands, bsel, notice))

@@ -44,7 +44,8 @@ class Router:
                  model: RouteModel | None = None, cache_dir: Path | None = None,
                  safeguarding_handoff_probability: float = 0.2, request_offer_probability: float = 0.3,
                  request_handoff_probability: float = 0.5, unanswerable_probability: float = 0.9,
-                 uncovered_topic_similarity: float | None = None) -> None:  # fmt: skip
+                 uncovered_topic_similarity: float | None = None,
+                 follow_up_off_topic_similarity: float | None = None) -> None:  # fmt: skip
         self.embedder = embedder
         self.cache_dir = cache_dir
         self.k = k
@@ -54,6 +55,7 @@ class Router:
         self.request_handoff_probability = request_handoff_probability
         self.unanswerable_probability = unanswerable_probability
         self.uncovered_topic_similarity = uncovered_topic_similarity
+        self.follow_up_off_topic_similarity = follow_up_off_topic_similarity
         self.model = model  # a model of one's own comes without the shipped checks
         # Off when fitting: computing features needs no fitted model, and the shipped weights
         # may have been fitted on other features (a signal added to routing.yaml).
@@ -217,6 +219,13 @@ class Router:
         """A question about the assistant ("are you a real person?"): told what it is (``about_assistant_patterns``)."""
         self.warm_up()
         return self._about_assistant.search(question)
+
+    def like_off_topic(self, qvec: np.ndarray) -> bool:
+        """Whether the question is as close to one of the off-topic phrasings (``examples: out_of_scope``) as
+        ``follow_up_off_topic_similarity`` asks for: "and what's the weather like?" is, "how long for?" is not."""
+        self.warm_up()
+        at = self.follow_up_off_topic_similarity
+        return at is not None and float(np.max(self._matrix[self._by_label["out_of_scope"]] @ qvec)) >= at
 
     def near_uncovered_topic(self, qvec: np.ndarray) -> bool:
         """Whether the question is as close to a topic the notices don't cover (``uncovered_topics``) as

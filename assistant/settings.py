@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         description="tell a question this close (cosine) to a topic the notices don't cover (routing.yaml's"
         " uncovered_topics) that the notices don't say; above 1, never",
     )
+    follow_up_off_topic_similarity: float = Field(
+        default=0.4, ge=0, le=1.01,
+        description="a chat message this close (cosine) to one of routing.yaml's off-topic phrasings stays off-topic"
+        " even when it leans on the message before ('and what's the weather like?'); above 1, never",
+    )
     max_quotes: int = Field(default=6, ge=1, le=30)
     max_question_chars: int = Field(default=2000, ge=50)
 

@@ -116,6 +116,17 @@ def test_a_follow_up_too_short_to_place_is_answered_like_the_message_before(bot:
     assert answer.route == "answer" and any("police" in c.quote.lower() for c in answer.citations)
 
 
+@pytest.mark.parametrize(("before", "message"), [
+    # Not gold questions: each was answered with the quotes of the message before, like "how long for?".
+    ("who do you share my data with?", "and what's the weather like?"),
+    ("do you keep photos of kids in care?", "what about the football results?"),
+    ("how long do you keep records?", "and can you help with my homework on it"),
+])
+def test_a_follow_up_like_an_off_topic_phrasing_stays_off_topic(bot: Assistant, before: str, message: str):
+    answer = bot.ask(message, history=chat(before))
+    assert answer.route == "out_of_scope" and not answer.citations
+
+
 def test_a_follow_up_about_a_right_is_answered_for_the_two_messages_with_the_form(bot: Assistant):
     # Alone, "that" is nothing the notices hold: nothing close enough to quote was found.
     answer = bot.ask("can i opt him out of that", history=chat("does the council use my kids data for research and statistics?"))
