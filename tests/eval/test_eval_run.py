@@ -82,6 +82,10 @@ HELD_OUT = {
                                          "safeguarding": 1.0}),
     "wigan-conversations2.jsonl": (0.79, {"answer": 0.88, "answer+offer": 0.5, "handoff": 0.85, "out_of_scope": 0.87,
                                           "safeguarding": 1.0}),
+    # A third set of chats, written and labelled blind in a later session, after its first rules: run once
+    # before any of its errors was read (0.795; 0.784 with the code of the session's start) and read since.
+    "wigan-conversations3.jsonl": (0.78, {"answer": 0.84, "answer+offer": 0.7, "handoff": 0.9, "unanswerable": 0.48,
+                                          "out_of_scope": 0.92, "safeguarding": 1.0}),
     # A fourth general set, and privacy questions the notices don't answer, each beside a twin on
     # the same topic that they do (the other half of the twins, wigan-twins-train, is fitted on by
     # the answerability check). Written and labelled blind in a later session; run at its start
@@ -146,8 +150,10 @@ HELD_OUT = {
 # One on wigan-fresh7: "tell me exactly what health info the CCG is keeping on my son" (a look-up) is answered.
 # One on wigan-twins4: "which organisations has the DfE actually given my son's pupil data to? i want to know
 # who has it" (a look-up of one's own case) is answered from the DfE's sharing paragraph.
+# One on wigan-conversations3: "has that been passed on to childrens services" (a look-up), after "my son is 15,
+# he got arrested last month", is answered from the sharing list.
 DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 1, "wigan-retention.jsonl": 1, "wigan-fresh7.jsonl": 1,
-           "wigan-twins4.jsonl": 1}
+           "wigan-twins4.jsonl": 1, "wigan-conversations3.jsonl": 1}
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
@@ -156,7 +162,7 @@ FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-chi
                 "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
                 "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2, "wigan-retention.jsonl": 0,
                 "wigan-others.jsonl": 0, "wigan-twins3.jsonl": 0, "wigan-fresh7.jsonl": 0,
-                "wigan-twins4.jsonl": 0}
+                "wigan-twins4.jsonl": 0, "wigan-conversations3.jsonl": 5}
 # The request type the DPO form opens with, among the answers that offer it. Since the request-type
 # model is fitted on every file the router or a check is fitted on (python -m eval train-request-types),
 # those files guard against regressions only. On the held-out ones: fresh3 0.875 -> 0.958, fresh4
@@ -170,7 +176,7 @@ REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.93, "wigan-routing3.jsonl": 0.9
                        "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8,
                        "wigan-fresh6.jsonl": 0.78, "wigan-retention.jsonl": 0.53,
                        "wigan-others.jsonl": 0.83, "wigan-twins3.jsonl": 0.85, "wigan-fresh7.jsonl": 0.9,
-                       "wigan-twins4.jsonl": 0.85}
+                       "wigan-twins4.jsonl": 0.85, "wigan-conversations3.jsonl": 0.69}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
@@ -178,7 +184,8 @@ FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-
                "wigan-fresh.jsonl": 0.95, "wigan-fresh2.jsonl": 0.9, "wigan-conversations.jsonl": 0.92,
                "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94,
                "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95, "wigan-retention.jsonl": 0.88,
-               "wigan-others.jsonl": 0.88, "wigan-fresh7.jsonl": 0.92, "wigan-twins4.jsonl": 0.6}
+               "wigan-others.jsonl": 0.88, "wigan-fresh7.jsonl": 0.92, "wigan-twins4.jsonl": 0.6,
+               "wigan-conversations3.jsonl": 0.93}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
