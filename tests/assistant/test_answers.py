@@ -158,8 +158,11 @@ def test_a_follow_up_still_gets_its_own_route_when_its_words_place_it(bot: Assis
     look = bot.ask("could someone look and see if they're still there",
                    history=chat("my mum was in care with wigan in the 80s", "would you still have her files?"))
     assert look.route == "handoff" and look.offers_handoff
-    # A contact detail of someone the message before named: the notices give no phone number for the ICO.
-    phone = bot.ask("whats their phone number", history=chat("you said I can complain to the ICO"))
+    # A contact detail of someone the message before named: the Children and Families notice gives no phone
+    # number for the ICO. (Asked of both notices, the 2017 notice's own "Tel:" line is quoted: whose number a
+    # quote gives is beyond the asked-fact check.)
+    phone = bot.ask("whats their phone number", history=chat("you said I can complain to the ICO"),
+                    notice="wigan-children-and-families")
     assert phone.route == "unanswerable" and "don't give a phone number" in phone.text
     # The asked-fact check reads the two messages: the notices give no amount for the charge.
     answer = bot.ask("how much is it?", history=chat("can I get a copy of my records?",
