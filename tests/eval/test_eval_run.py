@@ -150,10 +150,8 @@ HELD_OUT = {
 # One on wigan-fresh7: "tell me exactly what health info the CCG is keeping on my son" (a look-up) is answered.
 # One on wigan-twins4: "which organisations has the DfE actually given my son's pupil data to? i want to know
 # who has it" (a look-up of one's own case) is answered from the DfE's sharing paragraph.
-# One on wigan-conversations3: "has that been passed on to childrens services" (a look-up), after "my son is 15,
-# he got arrested last month", is answered from the sharing list.
 DECIDED = {"wigan-requests3.jsonl": 1, "wigan-why.jsonl": 1, "wigan-retention.jsonl": 1, "wigan-fresh7.jsonl": 1,
-           "wigan-twins4.jsonl": 1, "wigan-conversations3.jsonl": 1}
+           "wigan-twins4.jsonl": 1}
 # Ordinary questions given the 999 signposting instead of an answer: at most (today 1, 2 and 1;
 # 2, 4 and 6 before the signposting check).
 FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-children.jsonl": 3, "wigan-requests3.jsonl": 2,
