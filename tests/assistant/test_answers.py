@@ -158,6 +158,9 @@ def test_a_follow_up_still_gets_its_own_route_when_its_words_place_it(bot: Assis
     look = bot.ask("could someone look and see if they're still there",
                    history=chat("my mum was in care with wigan in the 80s", "would you still have her files?"))
     assert look.route == "handoff" and look.offers_handoff
+    # Asking whether one may see what was written is a question about the right of access: the form comes with it.
+    see = bot.ask("am i allowed to see what they've put", history=chat("im 17 and in care", "my social worker writes loads about me"))
+    assert see.route == "answer" and see.offers_handoff and see.request_type == "subject_access"
     # Whether one's own information has gone somewhere is a look-up, as "have you shared my records with probation?"
     passed = bot.ask("has that been passed on to childrens services", history=chat("my son is 15, he got arrested last month"))
     assert passed.route == "handoff" and passed.offers_handoff
