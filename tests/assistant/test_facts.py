@@ -43,6 +43,9 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("Do I need to tell you if my phone number changes?", [CHARGE]) is None  # about the data
     assert facts.missing("where can I find the link to the primary privacy notice?", [NOTICE]).name == "link"
     assert facts.missing("it says to visit somewhere but theres no link, where do i go", [NOTICE]).name == "link"
+    # Encryption: the notices never mention it.
+    assert facts.missing("how do you keep my kids info secure, is it encrypted or what", [NOTICE]).name == "security"
+    assert facts.missing("is it encrypted?", ["All files are encrypted at rest."]) is None
     # How often: "regularly" is not a frequency; "every year" is.
     assert facts.missing("how often do you review it, every year?", ["It is regularly reviewed."]).name == "frequency"
     assert facts.missing("how often do you review it?", ["It is reviewed every year."]) is None
