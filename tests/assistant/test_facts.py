@@ -43,6 +43,10 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
     assert facts.missing("Do I need to tell you if my phone number changes?", [CHARGE]) is None  # about the data
     assert facts.missing("where can I find the link to the primary privacy notice?", [NOTICE]).name == "link"
     assert facts.missing("it says to visit somewhere but theres no link, where do i go", [NOTICE]).name == "link"
+    # Whether it leaves the country: the notices never say.
+    abroad = "the DfE can share pupil data with third parties are any of them outside the UK?"
+    assert facts.missing(abroad, [NOTICE]).name == "abroad"
+    assert facts.missing("is it sent abroad?", ["We never send data abroad."]) is None
     # Encryption: the notices never mention it.
     assert facts.missing("how do you keep my kids info secure, is it encrypted or what", [NOTICE]).name == "security"
     assert facts.missing("is it encrypted?", ["All files are encrypted at rest."]) is None
