@@ -83,8 +83,8 @@ HELD_OUT = {
     "wigan-conversations2.jsonl": (0.79, {"answer": 0.88, "answer+offer": 0.5, "handoff": 0.85, "out_of_scope": 0.87,
                                           "safeguarding": 1.0}),
     # A third set of chats, written and labelled blind in a later session, after its first rules: run once
-    # before any of its errors was read (0.795; 0.784 with the code of the session's start) and read since.
-    "wigan-conversations3.jsonl": (0.78, {"answer": 0.84, "answer+offer": 0.7, "handoff": 0.9, "unanswerable": 0.48,
+    # before any of its errors was read (0.795; 0.784 with the code of the session's start) and read since (0.843).
+    "wigan-conversations3.jsonl": (0.82, {"answer": 0.84, "answer+offer": 0.75, "handoff": 0.93, "unanswerable": 0.6,
                                           "out_of_scope": 0.92, "safeguarding": 1.0}),
     # A fourth general set, and privacy questions the notices don't answer, each beside a twin on
     # the same topic that they do (the other half of the twins, wigan-twins-train, is fitted on by
