@@ -210,8 +210,8 @@ UNANSWERABLE = ["Do you use cookies on the council website?", "Is my data transf
 def test_unanswerable_says_so_and_cites_nothing(bot: Assistant):
     answers = [bot.ask(q) for q in UNANSWERABLE]
     refused = [a for a in answers if a.route == "unanswerable"]
-    for a in refused:
-        assert not a.citations and "don't say" in a.text and a.offers_handoff
+    for a in refused:  # "don't say", or "don't give" the kind of fact asked for (whether it leaves the UK)
+        assert not a.citations and ("don't say" in a.text or "don't give" in a.text) and a.offers_handoff
     # Detecting what the notices don't cover is the weakest part today: a floor, not a goal.
     assert len(refused) >= len(UNANSWERABLE) // 2, [a.route for a in answers]
 
