@@ -102,6 +102,24 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
         == "corrections_passed_on"
     assert facts.missing("will the DfE update their copy once you've corrected it?", [NOTICE]).name == "corrections_passed_on"
     assert facts.missing("can I get my son's record corrected?", [NOTICE]) is None
+    # By what means, what is blacked out, compensation, a relative who died, someone asking on another's behalf,
+    # a deadline: the notices give the rights, and none of these.
+    dpo = "If you wish to raise a concern or seek clarification about any aspect of this notice, please contact our" \
+          " Data Protection Officer."  # fmt: skip
+    assert facts.missing("is there an online form for it?", [dpo]).name == "channel"
+    assert facts.missing("does it have to be in writing or can I just ring?", [dpo]).name == "channel"
+    assert "please email or write to us" in CHARGE  # the education notice's paragraph on a copy says how
+    assert facts.missing("does it have to be in writing or can I just email?", [CHARGE]) is None
+    assert facts.missing("is what the worker says written down?", [dpo]) is None  # what is recorded, not how
+    assert facts.missing("will my ex's name be blacked out of my copy?", [NOTICE]).name == "redaction"
+    assert facts.missing("can I claim compensation?", [NOTICE]).name == "compensation"
+    assert facts.missing("my mum died last year, can I get her care records?", [NOTICE]).name == "deceased"
+    assert facts.missing("their mum passed away, do you share info with the school?", [NOTICE]) is None
+    assert facts.missing("can my solicitor ask for my file on my behalf?", [NOTICE]).name == "representative"
+    assert facts.missing("she has asked me to make the request on her behalf", [NOTICE]) is None  # a request
+    assert facts.missing("is there a time limit for complaining to the ICO?", [NOTICE]).name == "time_limit"
+    consent = "Consent must be fair, freely given and can be withdrawn at any time."
+    assert facts.missing("is there a deadline for withdrawing consent?", [consent]) is None
 
 
 @pytest.mark.parametrize(
@@ -123,7 +141,18 @@ def test_a_question_asking_for_a_fact_is_told_apart_from_one_about_the_topic():
      ("Can I read the council's data sharing agreement with the police?", "the council's policy documents"),
      # Not in a gold file: the notices say nothing of how long others keep it, and this was answered from the sharing list.
      ("does the hospital keep what you told them forever",
-      "how long other organisations keep information, or when they delete it")],  # fmt: skip
+      "how long other organisations keep information, or when they delete it"),
+     # Not in gold files; written with the kinds, which gold questions of the same kind had shown. Before them,
+     # all but the second were answered with the passage on the right or on consent, and the form.
+     ("Do I have to agree to the family help plan in writing, or can I just say yes on the phone?",
+      "whether it can be done online, in writing, by phone"),
+     ("Will the parts of my care file that mention my foster siblings be redacted when I get a copy?",
+      "whether other people's details are blacked out"),
+     ("Could I get compensation if the council shared my address by mistake?", "whether compensation can be claimed"),
+     ("My dad died in March. Can we see his social care file from when he was a boy?",
+      "what happens to the records of someone who has died"),
+     ("Can my MP ask for my son's records on my behalf?", "whether someone else can ask on a person's behalf"),
+     ("Is there a deadline for objecting to my data being used for statistics?", "a time limit or deadline")],  # fmt: skip
 )
 def test_the_notices_do_not_give_the_fact_asked_for(bot, question, what):
     """The passages retrieval finds are on the topic, and quoting them would read as an answer they are not."""
