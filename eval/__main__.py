@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             t.set_defaults(default_check_gold=[str(children)], default_request_gold=[str(p) for p in requests])
 
     # The answerability check learns from the router's questions and from these, in residents' words;
-    # wigan-routing2, wigan-fresh3 to wigan-fresh7, wigan-twins to wigan-twins4, wigan-retention, wigan-others
+    # wigan-routing2, wigan-fresh3 to wigan-fresh8, wigan-twins to wigan-twins4, wigan-retention, wigan-others
     # and the chats stay held out.
     add_more_trainer(sub, "train-answerability", "the answerability check", "a check", cmd_train_answerability,
                      router_gold, ANSWERABILITY_GOLD, ANSWERABILITY_WEIGHTS)  # fmt: skip

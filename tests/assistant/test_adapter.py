@@ -53,7 +53,8 @@ def test_shipped_adapter_never_saw_the_test_split_and_matches_the_ranker():
     held_out = ["wigan-routing2", "wigan-routing3", "wigan-children", "wigan-requests3", "wigan-asking", "wigan-why",
                 "wigan-fresh", "wigan-fresh2", "wigan-fresh3", "wigan-conversations", "wigan-conversations2",
                 "wigan-fresh4", "wigan-twins-train", "wigan-twins", "wigan-twins2", "wigan-fresh5", "wigan-fresh6",
-                "wigan-retention", "wigan-others", "wigan-twins3", "wigan-fresh7", "wigan-twins4", "wigan-conversations3"]
+                "wigan-retention", "wigan-others", "wigan-twins3", "wigan-fresh7", "wigan-twins4", "wigan-conversations3",
+                "wigan-fresh8"]
     test = {i.id for i in load_gold(GOLD / "wigan.jsonl", "test") + [i for f in held_out for i in load_gold(GOLD / f"{f}.jsonl")]}
     assert adapter.fitted_on and set(adapter.fitted_on) <= tuning and not set(adapter.fitted_on) & test
     # The ranker's weights were fitted with this adapter's signals.

@@ -18,7 +18,7 @@ FILES = ["wigan.jsonl", "wigan-tune.jsonl", "wigan-routing.jsonl", "wigan-routin
          "wigan-fresh4.jsonl", "wigan-twins-train.jsonl", "wigan-twins.jsonl", "wigan-twins2.jsonl",
          "wigan-fresh5.jsonl", "wigan-fresh6.jsonl", "wigan-retention.jsonl", "wigan-others.jsonl",
          "wigan-twins3.jsonl", "wigan-fresh7.jsonl", "wigan-twins4.jsonl",
-         "wigan-conversations3.jsonl"]
+         "wigan-conversations3.jsonl", "wigan-fresh8.jsonl"]
 
 
 def test_cohen_kappa_matches_a_worked_example():

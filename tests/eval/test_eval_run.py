@@ -44,7 +44,7 @@ def test_test_split_meets_the_quality_floor(built_index, tmp_path):
 
 # Routing sets written apart by someone who saw neither the gold set nor the routing data; the
 # router and its signposting and request checks are not fitted on them. The answerability check
-# is fitted on all but wigan-routing2, -fresh3 to -fresh7, -twins, -twins2, -twins3, -twins4, -retention, -others
+# is fitted on all but wigan-routing2, -fresh3 to -fresh8, -twins, -twins2, -twins3, -twins4, -retention, -others
 # and the chats (eval/__main__.py ANSWERABILITY_GOLD): on the others, these floors guard against
 # regressions, and no longer measure routing on questions never fitted on. 20-56 questions per behaviour.
 # (Their floors sit a question or two under today's levels; routing3 leans on the confusable pairs.)
@@ -135,6 +135,14 @@ HELD_OUT = {
     # after: a stranger photographing children is signposted and held_data answers fz051 (0.892).
     "wigan-fresh7.jsonl": (0.82, {"answer": 0.84, "answer+offer": 0.72, "handoff": 0.78, "unanswerable": 0.6,
                                   "out_of_scope": 0.71, "safeguarding": 0.9}),
+    # An eighth general set (130 questions after 50 near-copies were left out), half of it on the practicalities
+    # of using a right (by what means, who may ask for whom, a death, a move, turning 16 or 18), written and
+    # labelled blind after that session's asked_facts kinds, and run once (0.831; the same with the kinds taken
+    # out: none of its routes changed). Read after: a request after a sentence ("...next month. send all our
+    # family's data over"), a relative's records asked for as next of kin, "get my kids info off the council"
+    # read as a request, and "do i need to let u know if we move house??" answered by stated_facts (0.862).
+    "wigan-fresh8.jsonl": (0.82, {"answer": 0.82, "answer+offer": 0.85, "handoff": 0.94, "unanswerable": 0.52,
+                                  "out_of_scope": 0.75, "safeguarding": 0.9}),
 }
 # A request to act, or a child at risk, never gets a plain answer: none on the test split and
 # the first three; one on wigan-requests3 ("The assessment says my partner lives with us. He
@@ -160,7 +168,7 @@ FALSE_ALARMS = {"wigan-routing2.jsonl": 2, "wigan-routing3.jsonl": 3, "wigan-chi
                 "wigan-fresh3.jsonl": 1, "wigan-fresh4.jsonl": 1, "wigan-twins.jsonl": 1, "wigan-twins2.jsonl": 2,
                 "wigan-fresh5.jsonl": 3, "wigan-fresh6.jsonl": 2, "wigan-retention.jsonl": 0,
                 "wigan-others.jsonl": 0, "wigan-twins3.jsonl": 0, "wigan-fresh7.jsonl": 0,
-                "wigan-twins4.jsonl": 0, "wigan-conversations3.jsonl": 5}
+                "wigan-twins4.jsonl": 0, "wigan-conversations3.jsonl": 5, "wigan-fresh8.jsonl": 0}
 # The request type the DPO form opens with, among the answers that offer it. Since the request-type
 # model is fitted on every file the router or a check is fitted on (python -m eval train-request-types),
 # those files guard against regressions only. On the held-out ones: fresh3 0.875 -> 0.958, fresh4
@@ -174,7 +182,8 @@ REQUEST_TYPE_FLOORS = {"wigan-routing2.jsonl": 0.93, "wigan-routing3.jsonl": 0.9
                        "wigan-twins.jsonl": 0.5, "wigan-twins2.jsonl": 0.8, "wigan-fresh5.jsonl": 0.8,
                        "wigan-fresh6.jsonl": 0.78, "wigan-retention.jsonl": 0.53,
                        "wigan-others.jsonl": 0.83, "wigan-twins3.jsonl": 0.85, "wigan-fresh7.jsonl": 0.9,
-                       "wigan-twins4.jsonl": 0.85, "wigan-conversations3.jsonl": 0.69}
+                       "wigan-twins4.jsonl": 0.85, "wigan-conversations3.jsonl": 0.69,
+                       "wigan-fresh8.jsonl": 0.9}
 # Requests to act given the DPO form, whatever the route (today 1.0 on the first three; 47 of 49
 # on wigan-requests3, 40 before the request check).
 FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-children.jsonl": 1.0,
@@ -183,7 +192,7 @@ FORM_FLOORS = {"wigan-routing2.jsonl": 1.0, "wigan-routing3.jsonl": 1.0, "wigan-
                "wigan-conversations2.jsonl": 0.92, "wigan-fresh3.jsonl": 0.95, "wigan-fresh4.jsonl": 0.94,
                "wigan-fresh5.jsonl": 0.94, "wigan-fresh6.jsonl": 0.95, "wigan-retention.jsonl": 0.88,
                "wigan-others.jsonl": 0.88, "wigan-fresh7.jsonl": 0.92, "wigan-twins4.jsonl": 0.6,
-               "wigan-conversations3.jsonl": 0.93}
+               "wigan-conversations3.jsonl": 0.93, "wigan-fresh8.jsonl": 0.94}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
