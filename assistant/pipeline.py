@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.compose import compose
 from assistant.embedder import Embedder, shared_embedder
-from assistant.evidence import EvidenceSelector, Selection
+from assistant.evidence import Evidence, EvidenceSelector, Selection
 from assistant.facts import AskedFacts
 from assistant.lexical import tokens
 from assistant.guard import Checked, check
@@ -139,6 +139,14 @@ class Assistant:
         if before is not None:
             decision, sel, asked = self._follow_up(before, q, qvec, together, tvec, decision, cands, sel, notice)
 
+        stating = None
+        if decision.route == "out_of_scope" and not self.router.asks_to_act(q):
+            stating = self._stating(asked, q, qvec, sel, cands, notice)
+        if stating is not None:
+            # What the notices state in so many words, in words the router took for another subject ("do i need
+            # to let u know if we move house?? just moved from pemberton to hindley"): answered from them.
+            decision = decision.model_copy(update={"route": "answer", "offers_handoff": False, "request_type": None})
+            sel = stating
         if decision.route == "out_of_scope":
             return Answer(route="out_of_scope", text=self._with_note(reply("out_of_scope"), checked.note))
         if decision.route == "safeguarding":
@@ -148,7 +156,7 @@ class Assistant:
                 text += "\n\n" + reply("safeguarding_handoff")
             return Answer(route="safeguarding", text=text, offers_handoff=decision.offers_handoff,
                           request_type=decision.request_type)  # fmt: skip
-        found = self._found(sel)
+        found = self._found(sel) or stating is not None
         held = self._held_data(q, qvec, cands, sel, notice) if decision.route == "handoff" else None
         if held is not None:
             decision = decision.model_copy(update={"route": "answer", "offers_handoff": False, "request_type": None})
@@ -165,13 +173,21 @@ class Assistant:
             parts = [reply("handoff")] + ([reply("handoff_cited"), quoted] if found else [])
             return Answer(route="handoff", text=self._with_note("\n\n".join(parts), checked.note), citations=citations,
                           retrieved=retrieved, offers_handoff=True, request_type=decision.request_type)  # fmt: skip
-        # One asking for what the quotes state in so many words (how long the council keeps records), which the
-        # router took for a question the notices don't answer: answered from them, with the form when its
-        # words name a right ("...and can I have it deleted?").
-        if decision.route == "unanswerable" and found and not missing and self._states(asked, quoted, q, qvec, notice):
-            right = self.router.about_a_right(q)
-            decision = decision.model_copy(update={"route": "answer", "offers_handoff": right,
-                                                   "request_type": self.router.request_type(q, qvec) if right else None})
+        # What the quotes state in so many words that the question asks for (how long the council keeps records;
+        # telling it when one's details change: routing.yaml ``stated_facts``) is answered from the quotes that
+        # state it, and only those: the rest of what evidence selection chose is as likely to be beside the point.
+        # Also when the router took the question for one the notices don't answer, with the form when its words
+        # name a right ("...and can I have it deleted?").
+        if decision.route in ("answer", "unanswerable") and not missing:
+            stating = self._stating(asked, q, qvec, sel, cands, notice)
+        if stating is not None:
+            if decision.route == "unanswerable":
+                right = self.router.about_a_right(q)
+                decision = decision.model_copy(update={"route": "answer", "offers_handoff": right,
+                                                       "request_type": self.router.request_type(q, qvec) if right
+                                                       else None})  # fmt: skip
+            sel, found = stating, True
+            quoted, citations = compose(sel.quotes, self.retriever.notices)
         if decision.route == "unanswerable" or not found or missing:
             text = reply("unanswerable_fact", what=missing.what) if missing else reply("unanswerable")
             return Answer(route="unanswerable", text=self._with_note(text, checked.note),
@@ -220,12 +236,27 @@ class Assistant:
             previous = previous.model_copy(update={"offers_handoff": True, "request_type": self.router.request_type(q, qvec)})
         return previous, self._select(together, tvec, cands, notice), together
 
-    def _states(self, asked: str, quoted: str, q: str, qvec: np.ndarray, notice: Scope) -> bool:
-        """Whether the quotes state what the question asks for in so many words (routing.yaml ``stated_facts``:
-        how long the council keeps records), and no rule says the notices don't cover it: a council
-        service they never mention, or a topic they don't cover."""
-        return (self.facts.stated(asked, [quoted]) is not None and not self.retriever.uncovered_services(q, notice)
-                and not self.router.near_uncovered_topic(qvec))
+    def _stating(self, asked: str, q: str, qvec: np.ndarray, sel: Selection, cands: list[Candidate],
+                 notice: Scope) -> Selection | None:  # fmt: skip
+        """The quotes that state in so many words what the question asks for (routing.yaml ``stated_facts``: how
+        long the council keeps records, telling it when one's details change), and only those; ``None`` when the
+        question asks for none of these, when no passage retrieval found states it, or when a rule says the
+        notices don't cover it: a council service they never mention, or a topic they don't cover.
+
+        The sentences evidence selection chose that state it, or else those of any passage retrieval found: the
+        rest of what was chosen is as likely to be beside the point (the sharing lists and the rights paragraph
+        were quoted with "Please keep us informed if your personal data changes." for "do I need to tell you
+        when we move house?").
+        """
+        texts = [e.unit.text for e in sel.quotes] + [u.text for c in cands for u in c.units]
+        kind = self.facts.stated(asked, texts)
+        if kind is None or self.retriever.uncovered_services(q, notice) or self.router.near_uncovered_topic(qvec):
+            return None
+        quotes = [e for e in sel.quotes if kind.facts.search(e.unit.text)] or [
+            Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id, score=c.score,
+                     similarity=0.0)
+            for c in cands for u in c.units if kind.facts.search(u.text)]  # fmt: skip
+        return sel.model_copy(update={"quotes": quotes})
 
     def _held_data(self, q: str, qvec: np.ndarray, cands: list[Candidate], sel: Selection,
                    notice: Scope) -> Selection | None:  # fmt: skip

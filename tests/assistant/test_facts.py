@@ -187,6 +187,32 @@ def test_what_the_notices_state_is_told_apart_from_one_kind_of_record():
     assert facts.stated("how long do you keep my fostering assessment?", [retain]) is None
 
 
+def test_telling_the_council_when_details_change_is_stated_in_so_many_words():
+    facts = AskedFacts()
+    keep = "Please keep us informed if your personal data changes."
+    for question in ("we've moved house, do I need to let you know?", "new address from monday - do i need to inform you",
+                     "got a new mobile number, am i supposed to tell you?", "do I have to tell you when my details change?"):
+        assert facts.stated(question, [keep]).name == "keep_informed", question
+    assert facts.stated("do you know when people move house?", [keep]) is None
+    assert facts.stated("will you tell me if my details change?", [keep]) is None  # whether the council tells
+    assert facts.stated("we've moved house, do I need to let you know?", [CHARGE]) is None  # not in the quotes
+    assert facts.missing("as her next of kin, can I see her social care file?", [NOTICE]).name == "deceased"
+
+
+@pytest.mark.parametrize("question", ["moving to leigh next week with the kids, do i need to tell you lot?",
+                                      "new address from monday - do i need to inform you or will it update itself",
+                                      "how long do children's services keep family files?"])
+def test_what_the_notices_state_is_quoted_alone(bot, question):
+    """Not in gold files. The first was answered from the two sharing lists (3,700 characters) before the sentences
+    that state it were quoted alone: the router found nothing closer to answer from."""
+    answer = bot.ask(question)
+    assert answer.route == "answer" and answer.citations
+    states = ("keep us informed", "accurate and current", "as long as necessary", "retain necessary data")
+    for c in answer.citations:
+        assert any(s in c.quote for s in states), c.quote
+    assert len(answer.text) < 600
+
+
 @pytest.mark.parametrize("question", ["How long does Wigan keep my family's records?",
                                       "how long will children's services keep my daughter's file?"])
 def test_how_long_the_council_keeps_records_is_answered_in_the_third_person_too(bot, question):

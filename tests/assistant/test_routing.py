@@ -75,6 +75,25 @@ def test_a_request_worded_as_a_wish_or_a_question_is_handed_to_a_person(bot, que
     assert answer.request_type == request_type
 
 
+def test_getting_information_off_someone_is_not_a_request_to_take_it_off(bot):
+    """"get my son off the register" asks the council to act; "will the youth service get my lads info off the
+    school" asks where information comes from (wigan-fresh8's pf031, after its clean run, was handed off)."""
+    router = bot.router
+    for request in ("get my son off the disabled childrens register", "can you get me out of the research thing",
+                    "how do I get my kids info out of the council's system"):
+        assert router.asks_to_act(request), request
+    for question in ("will the youth service get my lads info off the school when he turns 13",
+                     "does the DfE get my kids info off the council?"):
+        assert not router.asks_to_act(question), question
+
+
+def test_a_request_after_a_sentence_of_context_is_handed_to_a_person(bot):
+    """An imperative after a first sentence, with "all" before what it names (wigan-fresh8's pf052, after its
+    clean run, was told the notices don't say)."""
+    answer = bot.ask("We are moving to Devon in May. Send all our records over to Devon County Council.")
+    assert answer.route == "handoff" and answer.offers_handoff
+
+
 def test_a_request_worded_to_act_never_gets_a_plain_answer():
     """route_model.choose: when the router would answer a message the hand-off patterns match, a person takes it."""
     from assistant.route_model import choose
