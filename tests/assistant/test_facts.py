@@ -197,17 +197,24 @@ def test_telling_the_council_when_details_change_is_stated_in_so_many_words():
     assert facts.stated("will you tell me if my details change?", [keep]) is None  # whether the council tells
     assert facts.stated("we've moved house, do I need to let you know?", [CHARGE]) is None  # not in the quotes
     assert facts.missing("as her next of kin, can I see her social care file?", [NOTICE]).name == "deceased"
+    film = "Film or voice recordings of children and young people"
+    assert facts.stated("the worker recorded my girl talking on an ipad, do they keep that?", [film]).name == "recordings"
+    for question in ("how long do you keep those call recordings?", "do you keep cctv footage of the centre?",
+                     "do you keep photos and videos of the kids?"):  # calls, CCTV: not in it; photos: more than it
+        assert facts.stated(question, [film]) is None, question
 
 
 @pytest.mark.parametrize("question", ["moving to leigh next week with the kids, do i need to tell you lot?",
                                       "new address from monday - do i need to inform you or will it update itself",
-                                      "how long do children's services keep family files?"])
+                                      "how long do children's services keep family files?",
+                                      "do you lot film the kids when the social worker visits? is that kept"])
 def test_what_the_notices_state_is_quoted_alone(bot, question):
     """Not in gold files. The first was answered from the two sharing lists (3,700 characters) before the sentences
     that state it were quoted alone: the router found nothing closer to answer from."""
     answer = bot.ask(question)
     assert answer.route == "answer" and answer.citations
-    states = ("keep us informed", "accurate and current", "as long as necessary", "retain necessary data")
+    states = ("keep us informed", "accurate and current", "as long as necessary", "retain necessary data",
+              "Film or voice recordings of children")
     for c in answer.citations:
         assert any(s in c.quote for s in states), c.quote
     assert len(answer.text) < 600
