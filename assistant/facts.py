@@ -57,8 +57,12 @@ class AskedFacts:
                 .replace("{other}", self.other))
 
     def stated(self, question: str, texts: Iterable[str]) -> AskedFact | None:
+        return next(iter(self.all_stated(question, texts)), None)
+
+    def all_stated(self, question: str, texts: Iterable[str]) -> list[AskedFact]:
+        """Every kind ``stated`` would give ("do you keep photos or videos of the kids?" asks for two)."""
         texts = list(texts)
-        return next((k for k in self.stated_kinds if k.asks.search(question) and any(k.facts.search(t) for t in texts)), None)
+        return [k for k in self.stated_kinds if k.asks.search(question) and any(k.facts.search(t) for t in texts)]
 
     def missing(self, question: str, texts: Iterable[str]) -> AskedFact | None:
         texts = list(texts)

@@ -249,13 +249,17 @@ class Assistant:
         when we move house?").
         """
         texts = [e.unit.text for e in sel.quotes] + [u.text for c in cands for u in c.units]
-        kind = self.facts.stated(asked, texts)
-        if kind is None or self.retriever.uncovered_services(q, notice) or self.router.near_uncovered_topic(qvec):
+        kinds = self.facts.all_stated(asked, texts)
+        if not kinds or self.retriever.uncovered_services(q, notice) or self.router.near_uncovered_topic(qvec):
             return None
-        quotes = [e for e in sel.quotes if kind.facts.search(e.unit.text)] or [
-            Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id, score=c.score,
-                     similarity=0.0)
-            for c in cands for u in c.units if kind.facts.search(u.text)]  # fmt: skip
+        quotes = []
+        for kind in kinds:  # "do you keep photos or videos of the kids?": both lines of the list
+            quotes += [e for e in sel.quotes if kind.facts.search(e.unit.text)] or [
+                Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id, score=c.score,
+                         similarity=0.0)
+                for c in cands for u in c.units if kind.facts.search(u.text)]  # fmt: skip
+        seen: set[tuple[str, int]] = set()
+        quotes = [e for e in quotes if (e.passage_id, e.unit.start) not in seen and not seen.add((e.passage_id, e.unit.start))]
         return sel.model_copy(update={"quotes": quotes})
 
     def _held_data(self, q: str, qvec: np.ndarray, cands: list[Candidate], sel: Selection,

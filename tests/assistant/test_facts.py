@@ -199,22 +199,32 @@ def test_telling_the_council_when_details_change_is_stated_in_so_many_words():
     assert facts.missing("as her next of kin, can I see her social care file?", [NOTICE]).name == "deceased"
     film = "Film or voice recordings of children and young people"
     assert facts.stated("the worker recorded my girl talking on an ipad, do they keep that?", [film]).name == "recordings"
-    for question in ("how long do you keep those call recordings?", "do you keep cctv footage of the centre?",
-                     "do you keep photos and videos of the kids?"):  # calls, CCTV: not in it; photos: more than it
+    for question in ("how long do you keep those call recordings?", "do you keep cctv footage of the centre?"):
         assert facts.stated(question, [film]) is None, question
+    images = "Images of children and young people"
+    both = facts.all_stated("do you keep photos and videos of the kids?", [film, images])
+    assert [k.name for k in both] == ["recordings", "photos"]  # both lines of the list are quoted
+    assert facts.stated("how long do you keep photos of children in care?", [images]) is None  # how long: not said
+    hopes = "Information relating to hopes, dreams, skills and achievements"
+    assert facts.stated("does what she wants to be when she's older go in your records?", [hopes]).name == "hopes"
+    assert facts.stated("does her hopes and dreams stuff stay on file forever?", [hopes]) is None
 
 
 @pytest.mark.parametrize("question", ["moving to leigh next week with the kids, do i need to tell you lot?",
                                       "new address from monday - do i need to inform you or will it update itself",
                                       "how long do children's services keep family files?",
-                                      "do you lot film the kids when the social worker visits? is that kept"])
+                                      "do you lot film the kids when the social worker visits? is that kept",
+                                      "does the council keep pictures of kids in foster care so they have them later?",
+                                      "the worker asked my son what he wants to be when he's older, does that get recorded?",
+                                      "if there was a fraud case would you pass on my info?"])
 def test_what_the_notices_state_is_quoted_alone(bot, question):
     """Not in gold files. The first was answered from the two sharing lists (3,700 characters) before the sentences
     that state it were quoted alone: the router found nothing closer to answer from."""
     answer = bot.ask(question)
     assert answer.route == "answer" and answer.citations
     states = ("keep us informed", "accurate and current", "as long as necessary", "retain necessary data",
-              "Film or voice recordings of children")
+              "Film or voice recordings of children", "Images of children", "photographs and memories",
+              "hopes, dreams, skills and achievements", "fraud")
     for c in answer.citations:
         assert any(s in c.quote for s in states), c.quote
     assert len(answer.text) < 600
