@@ -178,7 +178,7 @@ class Assistant:
         # state it, and only those: the rest of what evidence selection chose is as likely to be beside the point.
         # Also when the router took the question for one the notices don't answer, with the form when its words
         # name a right ("...and can I have it deleted?").
-        if decision.route in ("answer", "unanswerable") and not missing:
+        if stating is None and decision.route in ("answer", "unanswerable") and not missing:
             stating = self._stating(asked, q, qvec, sel, cands, notice)
         if stating is not None:
             if decision.route == "unanswerable":
@@ -258,9 +258,10 @@ class Assistant:
                 Evidence(unit=u, notice_id=c.notice_id, section=c.section, passage_id=c.passage_id, score=c.score,
                          similarity=0.0)
                 for c in cands for u in c.units if kind.facts.search(u.text)]  # fmt: skip
-        seen: set[tuple[str, int]] = set()
-        quotes = [e for e in quotes if (e.passage_id, e.unit.start) not in seen and not seen.add((e.passage_id, e.unit.start))]
-        return sel.model_copy(update={"quotes": quotes})
+        unique: dict[tuple[str, int], Evidence] = {}
+        for e in quotes:  # a sentence two kinds hold is quoted once
+            unique.setdefault((e.passage_id, e.unit.start), e)
+        return sel.model_copy(update={"quotes": list(unique.values())})
 
     def _held_data(self, q: str, qvec: np.ndarray, cands: list[Candidate], sel: Selection,
                    notice: Scope) -> Selection | None:  # fmt: skip
